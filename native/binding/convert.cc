@@ -1,0 +1,146 @@
+#include "binding/convert.h"
+
+#include "binding/tensor_wrap.h"
+#include "core/errors.h"
+
+namespace torchfit::binding {
+namespace {
+
+double num(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Number>().DoubleValue(); }
+int integer(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Number>().Int32Value(); }
+bool flag(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Boolean>().Value(); }
+std::string text(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::String>().Utf8Value(); }
+
+}  // namespace
+
+ModelConfig model_config_from(const Napi::Object& spec) {
+  ModelConfig c;
+  const auto kind = text(spec, "kind");
+  c.kind = kind == "resnet" ? ModelKind::ResNet : ModelKind::Cnn;
+  c.depth = integer(spec, "depth");
+  c.num_classes = integer(spec, "numClasses");
+  c.channels = integer(spec, "channels");
+  c.height = integer(spec, "height");
+  c.width = integer(spec, "width");
+  return c;
+}
+
+TrainConfig train_config_from(const Napi::Object& spec) {
+  TrainConfig c;
+  c.epochs = integer(spec, "epochs");
+  c.batch_size = integer(spec, "batchSize");
+  c.eval_batch_size = integer(spec, "evalBatchSize");
+  const auto opt = spec.Get("optimizer").As<Napi::Object>();
+  c.optimizer.name = text(opt, "name");
+  c.optimizer.learning_rate = num(opt, "learningRate");
+  c.optimizer.momentum = num(opt, "momentum");
+  c.optimizer.nesterov = flag(opt, "nesterov");
+  c.optimizer.beta1 = num(opt, "beta1");
+  c.optimizer.beta2 = num(opt, "beta2");
+  c.optimizer.epsilon = num(opt, "epsilon");
+  const auto rates = spec.Get("epochLearningRates").As<Napi::Array>();
+  for (uint32_t i = 0; i < rates.Length(); ++i) c.epoch_learning_rates.push_back(rates.Get(i).As<Napi::Number>().DoubleValue());
+  const auto es = spec.Get("earlyStopping").As<Napi::Object>();
+  c.early_stopping.enabled = flag(es, "enabled");
+  c.early_stopping.monitor = text(es, "monitor");
+  c.early_stopping.mode_max = text(es, "mode") == "max";
+  c.early_stopping.patience = integer(es, "patience");
+  c.early_stopping.min_delta = num(es, "minDelta");
+  c.early_stopping.restore_best_weights = flag(es, "restoreBestWeights");
+  c.seed = static_cast<uint64_t>(num(spec, "seed"));
+  c.shuffle = flag(spec, "shuffle");
+  c.device = text(spec, "device");
+  c.threads = integer(spec, "threads");
+  c.batch_progress_interval_ms = num(spec, "batchProgressIntervalMs");
+  return c;
+}
+
+torch::ScalarType scalar_type_of(napi_typedarray_type type) {
+  switch (type) {
+    case napi_float32_array: return torch::kFloat32;
+    case napi_float64_array: return torch::kFloat64;
+    case napi_int8_array: return torch::kInt8;
+    case napi_uint8_array: return torch::kUInt8;
+    case napi_uint8_clamped_array: return torch::kUInt8;
+    case napi_int16_array: return torch::kInt16;
+    case napi_int32_array: return torch::kInt32;
+    case napi_bigint64_array: return torch::kInt64;
+    default: throw Error("ERR_INVALID_OPTION", "unsupported typed array type for a tensor");
+  }
+}
+
+std::vector<int64_t> shape_from(const Napi::Value& value) {
+  std::vector<int64_t> shape;
+  const auto arr = value.As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); ++i) shape.push_back(arr.Get(i).As<Napi::Number>().Int64Value());
+  return shape;
+}
+
+ArraySource::ArraySource(const Napi::Value& value, std::vector<int64_t> shape) : shape_(std::move(shape)) {
+  if (value.IsTypedArray()) {
+    const auto ta = value.As<Napi::TypedArray>();
+    dtype_ = scalar_type_of(ta.TypedArrayType());
+    data_ = static_cast<const uint8_t*>(ta.ArrayBuffer().Data()) + ta.ByteOffset();
+    keep_alive_ = Napi::Persistent(value);
+    return;
+  }
+  tensor_ = TensorWrap::tensor_of(value);
+}
+
+torch::Tensor ArraySource::materialize(torch::Device device, torch::ScalarType dtype) const {
+  if (tensor_.defined()) {
+    return tensor_.reshape(shape_).to(device, dtype, /*non_blocking=*/false, /*copy=*/false).contiguous();
+  }
+  // from_blob only views the JS memory: the copy below detaches us from it.
+  auto view = torch::from_blob(const_cast<void*>(data_), shape_, torch::TensorOptions().dtype(dtype_));
+  return view.to(device, dtype, /*non_blocking=*/false, /*copy=*/true);
+}
+
+Napi::Object to_js(Napi::Env env, const EpochRecord& r) {
+  auto o = Napi::Object::New(env);
+  o.Set("epoch", r.epoch);
+  o.Set("epochs", r.epochs);
+  o.Set("loss", r.loss);
+  o.Set("accuracy", r.accuracy);
+  o.Set("valLoss", r.val_loss);
+  o.Set("valAccuracy", r.val_accuracy);
+  o.Set("seconds", r.seconds);
+  o.Set("msPerStep", r.ms_per_step);
+  o.Set("steps", static_cast<double>(r.steps));
+  o.Set("learningRate", r.learning_rate);
+  return o;
+}
+
+Napi::Object to_js(Napi::Env env, const BatchRecord& r) {
+  auto o = Napi::Object::New(env);
+  o.Set("epoch", r.epoch);
+  o.Set("step", static_cast<double>(r.step));
+  o.Set("steps", static_cast<double>(r.steps));
+  o.Set("loss", r.loss);
+  o.Set("accuracy", r.accuracy);
+  o.Set("elapsedSeconds", r.elapsed_seconds);
+  return o;
+}
+
+Napi::Array to_js(Napi::Env env, const std::vector<LayerInfo>& layers) {
+  auto out = Napi::Array::New(env, layers.size());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    const auto& l = layers[i];
+    auto o = Napi::Object::New(env);
+    o.Set("name", l.name);
+    o.Set("type", l.type);
+    auto shape = Napi::Array::New(env, l.output_shape.size());
+    for (size_t j = 0; j < l.output_shape.size(); ++j) shape.Set(j, static_cast<double>(l.output_shape[j]));
+    o.Set("outputShape", shape);
+    o.Set("params", static_cast<double>(l.params));
+    o.Set("trainableParams", static_cast<double>(l.trainable_params));
+    auto inbound = Napi::Array::New(env, l.inbound.size());
+    for (size_t j = 0; j < l.inbound.size(); ++j) inbound.Set(j, l.inbound[j]);
+    o.Set("inbound", inbound);
+    o.Set("config", l.config);
+    out.Set(i, o);
+  }
+  return out;
+}
+
+}  // namespace torchfit::binding

@@ -1,0 +1,44 @@
+// JS values to the core's plain structs and back. TypeScript has validated
+// everything; these only read fields.
+#pragma once
+
+#include <napi.h>
+#include <torch/types.h>
+#include <vector>
+
+#include "core/config.h"
+#include "core/summary.h"
+#include "core/trainer.h"
+
+namespace torchfit::binding {
+
+ModelConfig model_config_from(const Napi::Object& spec);
+TrainConfig train_config_from(const Napi::Object& spec);
+
+// Array data handed in from JS: a typed array kept alive by a reference (read on the
+// worker thread, copied into a tensor there), or a tensor already owned by the addon.
+class ArraySource {
+ public:
+  ArraySource() = default;
+  // value: a TypedArray or a Tensor handle; shape: the logical shape to give it.
+  ArraySource(const Napi::Value& value, std::vector<int64_t> shape);
+  // Worker thread: an owned tensor of `dtype` on `device` with the requested shape.
+  torch::Tensor materialize(torch::Device device, torch::ScalarType dtype) const;
+  bool empty() const { return !tensor_.defined() && data_ == nullptr && shape_.empty(); }
+
+ private:
+  Napi::Reference<Napi::Value> keep_alive_;
+  const void* data_ = nullptr;
+  torch::ScalarType dtype_ = torch::kFloat32;
+  std::vector<int64_t> shape_;
+  torch::Tensor tensor_;
+};
+
+std::vector<int64_t> shape_from(const Napi::Value& value);
+torch::ScalarType scalar_type_of(napi_typedarray_type type);
+
+Napi::Object to_js(Napi::Env env, const EpochRecord& r);
+Napi::Object to_js(Napi::Env env, const BatchRecord& r);
+Napi::Array to_js(Napi::Env env, const std::vector<LayerInfo>& layers);
+
+}  // namespace torchfit::binding

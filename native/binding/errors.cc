@@ -1,0 +1,42 @@
+#include "binding/errors.h"
+
+#include <c10/util/Exception.h>
+#include <new>
+
+#include "core/errors.h"
+
+namespace torchfit::binding {
+
+namespace {
+bool mentions_oom(const std::string& text) {
+  return text.find("out of memory") != std::string::npos || text.find("not enough memory") != std::string::npos ||
+         text.find("Out of memory") != std::string::npos;
+}
+}  // namespace
+
+CapturedError capture_current_exception() {
+  try {
+    throw;
+  } catch (const torchfit::Error& e) {
+    return {e.code(), e.what()};
+  } catch (const c10::OutOfMemoryError& e) {
+    return {"ERR_OUT_OF_MEMORY", std::string("out of memory: ") + e.what_without_backtrace()};
+  } catch (const c10::Error& e) {
+    const std::string text = e.what_without_backtrace();
+    return {mentions_oom(text) ? "ERR_OUT_OF_MEMORY" : "ERR_TORCH", text};
+  } catch (const std::bad_alloc&) {
+    return {"ERR_OUT_OF_MEMORY", "out of memory (std::bad_alloc)"};
+  } catch (const std::exception& e) {
+    return {"ERR_NATIVE", e.what()};
+  } catch (...) {
+    return {"ERR_NATIVE", "unknown native exception"};
+  }
+}
+
+Napi::Error make_js_error(Napi::Env env, const CapturedError& error) {
+  auto js = Napi::Error::New(env, error.message);
+  js.Set("code", Napi::String::New(env, error.code));
+  return js;
+}
+
+}  // namespace torchfit::binding

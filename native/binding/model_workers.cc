@@ -1,0 +1,93 @@
+#include "binding/model_workers.h"
+
+#include "binding/model_wrap.h"
+#include "core/checkpoint.h"
+#include "core/device.h"
+#include "core/errors.h"
+#include "core/live_tensors.h"
+
+namespace torchfit::binding {
+
+EvaluateWorker::EvaluateWorker(Napi::Env env, std::shared_ptr<ModelState> state, ArraySource x, ArraySource y,
+                               int64_t batch_size)
+    : PromiseWorker(env), state_(std::move(state)), x_(std::move(x)), y_(std::move(y)), batch_size_(batch_size) {}
+
+void EvaluateWorker::Run() {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  LiveTensorScope counted(2);
+  LabelledData data{x_.materialize(state_->device, torch::kFloat32), y_.materialize(state_->device, torch::kInt64)};
+  result_ = evaluate(*state_->model, data, batch_size_, cancel());
+}
+
+Napi::Value EvaluateWorker::Result(Napi::Env env) {
+  auto out = Napi::Object::New(env);
+  out.Set("loss", result_.loss);
+  out.Set("accuracy", result_.accuracy);
+  out.Set("samples", static_cast<double>(result_.samples));
+  return out;
+}
+
+PredictWorker::PredictWorker(Napi::Env env, std::shared_ptr<ModelState> state, ArraySource x, int64_t batch_size)
+    : PromiseWorker(env), state_(std::move(state)), x_(std::move(x)), batch_size_(batch_size) {}
+
+void PredictWorker::Run() {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  LiveTensorScope counted(1);
+  probabilities_ = predict(*state_->model, x_.materialize(state_->device, torch::kFloat32), batch_size_, cancel());
+}
+
+Napi::Value PredictWorker::Result(Napi::Env env) {
+  const size_t n = static_cast<size_t>(probabilities_.numel());
+  auto out = Napi::Float32Array::New(env, n);
+  if (n > 0) std::memcpy(out.Data(), probabilities_.data_ptr<float>(), n * sizeof(float));
+  probabilities_ = torch::Tensor();
+  return out;
+}
+
+SaveWorker::SaveWorker(Napi::Env env, std::shared_ptr<ModelState> state, std::string path, std::string config_json,
+                       bool with_optimizer)
+    : PromiseWorker(env),
+      state_(std::move(state)),
+      path_(std::move(path)),
+      config_json_(std::move(config_json)),
+      with_optimizer_(with_optimizer) {}
+
+void SaveWorker::Run() {
+  std::lock_guard<std::mutex> lock(state_->mutex);
+  const Optimizer* optimizer = with_optimizer_ ? state_->optimizer.get() : nullptr;
+  write_checkpoint(path_, make_checkpoint(*state_->model, config_json_, optimizer, state_->optimizer_config));
+}
+
+Napi::Value SaveWorker::Result(Napi::Env env) { return Napi::String::New(env, path_); }
+
+LoadWorker::LoadWorker(Napi::Env env, std::string path, std::string device)
+    : PromiseWorker(env), path_(std::move(path)), device_(std::move(device)) {}
+
+void LoadWorker::Run() {
+  const auto device = resolve_device(device_);
+  auto checkpoint = read_checkpoint(path_);
+  auto model = make_classifier(checkpoint.model, 0);
+  load_state_dict(*model, checkpoint.state_dict, path_);
+  model->to(device);
+  state_ = std::make_shared<ModelState>(model, device);
+  if (checkpoint.optimizer) {
+    const auto& oc = checkpoint.optimizer->config;
+    auto optimizer = make_optimizer(model->parameters(), oc);
+    auto slots = checkpoint.optimizer->slots;
+    for (auto& s : slots) s = s.to(device);
+    optimizer->load_state(slots, checkpoint.optimizer->iterations);
+    state_->optimizer = std::move(optimizer);
+    state_->optimizer_config = oc;
+  }
+  config_json_ = checkpoint.config_json;
+}
+
+Napi::Value LoadWorker::Result(Napi::Env env) {
+  auto out = Napi::Object::New(env);
+  out.Set("model", ModelWrap::wrap(env, state_));
+  out.Set("configJson", config_json_);
+  state_.reset();
+  return out;
+}
+
+}  // namespace torchfit::binding

@@ -1,0 +1,72 @@
+// Background jobs on a trained model.
+#pragma once
+
+#include <string>
+
+#include "binding/convert.h"
+#include "binding/model_state.h"
+#include "binding/promise_worker.h"
+#include "core/trainer.h"
+
+namespace torchfit::binding {
+
+class EvaluateWorker : public PromiseWorker {
+ public:
+  EvaluateWorker(Napi::Env env, std::shared_ptr<ModelState> state, ArraySource x, ArraySource y, int64_t batch_size);
+
+ protected:
+  void Run() override;
+  Napi::Value Result(Napi::Env env) override;
+
+ private:
+  std::shared_ptr<ModelState> state_;
+  ArraySource x_, y_;
+  int64_t batch_size_;
+  EvalResult result_;
+};
+
+class PredictWorker : public PromiseWorker {
+ public:
+  PredictWorker(Napi::Env env, std::shared_ptr<ModelState> state, ArraySource x, int64_t batch_size);
+
+ protected:
+  void Run() override;
+  Napi::Value Result(Napi::Env env) override;
+
+ private:
+  std::shared_ptr<ModelState> state_;
+  ArraySource x_;
+  int64_t batch_size_;
+  torch::Tensor probabilities_;
+};
+
+class SaveWorker : public PromiseWorker {
+ public:
+  SaveWorker(Napi::Env env, std::shared_ptr<ModelState> state, std::string path, std::string config_json,
+             bool with_optimizer);
+
+ protected:
+  void Run() override;
+  Napi::Value Result(Napi::Env env) override;
+
+ private:
+  std::shared_ptr<ModelState> state_;
+  std::string path_, config_json_;
+  bool with_optimizer_;
+};
+
+class LoadWorker : public PromiseWorker {
+ public:
+  LoadWorker(Napi::Env env, std::string path, std::string device);
+
+ protected:
+  void Run() override;
+  Napi::Value Result(Napi::Env env) override;
+
+ private:
+  std::string path_, device_;
+  std::shared_ptr<ModelState> state_;
+  std::string config_json_;
+};
+
+}  // namespace torchfit::binding

@@ -1,0 +1,116 @@
+#include "binding/train_worker.h"
+
+#include "binding/model_wrap.h"
+#include "core/device.h"
+#include "core/errors.h"
+#include "core/live_tensors.h"
+
+namespace torchfit::binding {
+
+TrainWorker::TrainWorker(Napi::Env env, const Napi::Object& spec, Napi::Function on_epoch, Napi::Function on_batch)
+    : Napi::AsyncProgressQueueWorker<TrainProgress>(env), settler_(env) {
+  model_config_ = model_config_from(spec.Get("model").As<Napi::Object>());
+  config_ = train_config_from(spec.Get("config").As<Napi::Object>());
+  const auto train = spec.Get("train").As<Napi::Object>();
+  const auto shape = shape_from(train.Get("shape"));
+  train_x_ = ArraySource(train.Get("x"), shape);
+  train_y_ = ArraySource(train.Get("y"), {shape.at(0)});
+  const auto validation = spec.Get("validation");
+  if (validation.IsObject()) {
+    const auto v = validation.As<Napi::Object>();
+    const auto vshape = shape_from(v.Get("shape"));
+    val_x_ = ArraySource(v.Get("x"), vshape);
+    val_y_ = ArraySource(v.Get("y"), {vshape.at(0)});
+    has_validation_ = true;
+  }
+  const auto resume = spec.Get("resume");
+  if (resume.IsObject()) resume_ = ModelWrap::state_of(resume);
+  on_epoch_ = Napi::Persistent(on_epoch);
+  on_batch_ = Napi::Persistent(on_batch);
+}
+
+void TrainWorker::Execute(const ExecutionProgress& progress) {
+  try {
+    set_threads(config_.threads);
+    const auto device = resolve_device(config_.device);
+    if (resume_) {
+      if (resume_->device != device) throw Error("ERR_INVALID_OPTION", "resume: the model lives on " + resume_->device.str() + ", training asked for " + device.str());
+      state_ = resume_;
+    } else {
+      auto model = make_classifier(model_config_, config_.seed);
+      model->to(device);
+      state_ = std::make_shared<ModelState>(model, device);
+    }
+    std::lock_guard<std::mutex> lock(state_->mutex);
+    LiveTensorScope counted(has_validation_ ? 4 : 2);
+    LabelledData train{train_x_.materialize(device, torch::kFloat32), train_y_.materialize(device, torch::kInt64)};
+    LabelledData validation;
+    if (has_validation_) {
+      validation = {val_x_.materialize(device, torch::kFloat32), val_y_.materialize(device, torch::kInt64)};
+    }
+    // Resuming with the same optimizer continues its moments and step count.
+    if (!state_->optimizer || state_->optimizer_config.name != config_.optimizer.name) {
+      state_->optimizer = make_optimizer(state_->model->parameters(), config_.optimizer);
+    }
+    state_->optimizer_config = config_.optimizer;
+    state_->optimizer->set_learning_rate(config_.optimizer.learning_rate);
+
+    TrainCallbacks callbacks;
+    callbacks.cancel = settler_.cancel();
+    callbacks.on_epoch = [&](const EpochRecord& r) {
+      TrainProgress p;
+      p.is_epoch = true;
+      p.epoch = r;
+      progress.Send(&p, 1);
+    };
+    callbacks.on_batch = [&](const BatchRecord& r) {
+      TrainProgress p;
+      p.is_epoch = false;
+      p.batch = r;
+      progress.Send(&p, 1);
+    };
+    outcome_ = fit(*state_->model, *state_->optimizer, train, has_validation_ ? &validation : nullptr, config_, callbacks);
+  } catch (...) {
+    settler_.capture();
+    state_.reset();
+    SetError(settler_.message());
+  }
+}
+
+void TrainWorker::OnProgress(const TrainProgress* records, size_t count) {
+  Napi::Env env = Env();
+  Napi::HandleScope scope(env);
+  for (size_t i = 0; i < count; ++i) {
+    const auto& r = records[i];
+    try {
+      if (r.is_epoch) {
+        on_epoch_.Call({to_js(env, r.epoch)});
+      } else {
+        on_batch_.Call({to_js(env, r.batch)});
+      }
+    } catch (const Napi::Error&) {
+      // TypeScript wraps user callbacks and reports their errors; nothing should reach here.
+    }
+  }
+}
+
+void TrainWorker::OnOK() {
+  settler_.resolve(Env(), [&]() -> Napi::Value {
+    Napi::Env env = Env();
+    auto out = Napi::Object::New(env);
+    out.Set("model", ModelWrap::wrap(env, state_));
+    auto history = Napi::Array::New(env, outcome_.history.size());
+    for (size_t i = 0; i < outcome_.history.size(); ++i) history.Set(i, to_js(env, outcome_.history[i]));
+    out.Set("history", history);
+    out.Set("stoppedEpoch", outcome_.stopped_epoch);
+    out.Set("bestEpoch", outcome_.best_epoch);
+    out.Set("restoredBestWeights", outcome_.restored_best_weights);
+    out.Set("device", state_->device.str());
+    state_.reset();
+    return out;
+  });
+}
+
+void TrainWorker::OnError(const Napi::Error&) { settler_.reject(Env()); }
+
+}  // namespace torchfit::binding

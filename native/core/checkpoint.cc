@@ -1,0 +1,219 @@
+#include "core/checkpoint.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <fstream>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <torch/serialize.h>
+
+#include "core/errors.h"
+
+namespace torchfit {
+namespace {
+
+[[noreturn]] void fail(const std::string& path, const std::string& what) {
+  throw Error("ERR_CHECKPOINT", path + ": " + what);
+}
+
+std::string dir_of(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+}
+
+}  // namespace
+
+Checkpoint make_checkpoint(Classifier& model, const std::string& config_json, const Optimizer* optimizer,
+                           const OptimizerConfig& optimizer_config) {
+  Checkpoint c;
+  c.model = model.config();
+  c.config_json = config_json;
+  for (const auto& item : model.named_parameters()) c.state_dict.emplace_back(item.key(), item.value().detach().cpu());
+  for (const auto& item : model.named_buffers()) c.state_dict.emplace_back(item.key(), item.value().detach().cpu());
+  if (optimizer != nullptr) {
+    OptimizerSnapshot snap;
+    snap.config = optimizer_config;
+    snap.iterations = optimizer->iterations();
+    for (const auto& t : optimizer->state()) snap.slots.push_back(t.detach().cpu());
+    c.optimizer = std::move(snap);
+  }
+  return c;
+}
+
+void write_file_atomically(const std::string& path, const std::vector<char>& bytes) {
+  const std::string tmp = dir_of(path) + "/." + path.substr(path.find_last_of('/') + 1) + ".tmp-" +
+                          std::to_string(::getpid()) + "-" + std::to_string(reinterpret_cast<uintptr_t>(&bytes));
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) fail(path, std::string("cannot create a temporary file: ") + std::strerror(errno));
+  size_t written = 0;
+  while (written < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + written, bytes.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const std::string why = std::strerror(errno);
+      ::close(fd);
+      ::unlink(tmp.c_str());
+      fail(path, "write failed: " + why);
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    fail(path, "flush failed: " + why);
+  }
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    fail(path, "rename failed: " + why);
+  }
+  // Make the rename itself durable.
+  const int dfd = ::open(dir_of(path).c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    ::fsync(dfd);
+    ::close(dfd);
+  }
+}
+
+void write_checkpoint(const std::string& path, const Checkpoint& c) {
+  c10::Dict<std::string, torch::Tensor> state;
+  for (const auto& [name, tensor] : c.state_dict) state.insert(name, tensor);
+  c10::impl::GenericDict root(c10::StringType::get(), c10::AnyType::get());
+  root.insert("format", std::string(kCheckpointFormat));
+  root.insert("version", kCheckpointVersion);
+  root.insert("config", c.config_json);
+  c10::impl::GenericDict model(c10::StringType::get(), c10::AnyType::get());
+  model.insert("kind", std::string(c.model.kind == ModelKind::ResNet ? "resnet" : "cnn"));
+  model.insert("depth", static_cast<int64_t>(c.model.depth));
+  model.insert("num_classes", static_cast<int64_t>(c.model.num_classes));
+  model.insert("channels", static_cast<int64_t>(c.model.channels));
+  model.insert("height", static_cast<int64_t>(c.model.height));
+  model.insert("width", static_cast<int64_t>(c.model.width));
+  root.insert("model", model);
+  root.insert("state_dict", state);
+  if (c.optimizer) {
+    c10::impl::GenericDict opt(c10::StringType::get(), c10::AnyType::get());
+    const auto& oc = c.optimizer->config;
+    opt.insert("name", oc.name);
+    opt.insert("learning_rate", oc.learning_rate);
+    opt.insert("momentum", oc.momentum);
+    opt.insert("nesterov", oc.nesterov);
+    opt.insert("beta1", oc.beta1);
+    opt.insert("beta2", oc.beta2);
+    opt.insert("epsilon", oc.epsilon);
+    opt.insert("iterations", c.optimizer->iterations);
+    opt.insert("slots", c10::List<torch::Tensor>(c.optimizer->slots));
+    root.insert("optimizer", opt);
+  }
+  write_file_atomically(path, torch::pickle_save(root));
+}
+
+Checkpoint read_checkpoint(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail(path, std::string("cannot open: ") + std::strerror(errno));
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (bytes.size() < 22) fail(path, "file is too short to be a checkpoint (" + std::to_string(bytes.size()) + " bytes)");
+  // torch.save's zip format starts with a local file header.
+  if (!(bytes[0] == 'P' && bytes[1] == 'K')) fail(path, "not a torch.save zip archive (bad magic)");
+  torch::IValue root;
+  try {
+    root = torch::pickle_load(bytes);
+  } catch (const c10::Error& e) {
+    fail(path, std::string("corrupted or truncated archive: ") + e.what_without_backtrace());
+  }
+  if (!root.isGenericDict()) fail(path, "expected a dict at the top level");
+  auto dict = root.toGenericDict();
+  auto get = [&](const char* key) -> torch::IValue {
+    if (!dict.contains(key)) fail(path, std::string("missing field '") + key + "'");
+    return dict.at(key);
+  };
+  const auto format = get("format");
+  if (!format.isString() || format.toStringRef() != kCheckpointFormat) fail(path, "field 'format' is not 'torchfit-model'");
+  const auto version = get("version");
+  if (!version.isInt() || version.toInt() != kCheckpointVersion) fail(path, "unsupported checkpoint version");
+  const auto config = get("config");
+  if (!config.isString()) fail(path, "field 'config' is not a string");
+  Checkpoint c;
+  c.config_json = config.toStringRef();
+  const auto model = get("model");
+  if (!model.isGenericDict()) fail(path, "field 'model' is not a dict");
+  auto md = model.toGenericDict();
+  // Bounded so that a hostile file cannot ask for an enormous model.
+  auto field = [&](const char* key, int64_t lo, int64_t hi) -> int {
+    if (!md.contains(key) || !md.at(key).isInt()) fail(path, std::string("field 'model.") + key + "' is missing or not an integer");
+    const int64_t v = md.at(key).toInt();
+    if (v < lo || v > hi) {
+      fail(path, std::string("field 'model.") + key + "' is " + std::to_string(v) + ", expected " + std::to_string(lo) +
+                     ".." + std::to_string(hi));
+    }
+    return static_cast<int>(v);
+  };
+  if (!md.contains("kind") || !md.at("kind").isString()) fail(path, "field 'model.kind' is missing");
+  const auto kind = md.at("kind").toStringRef();
+  if (kind != "cnn" && kind != "resnet") fail(path, "field 'model.kind' is '" + kind + "', expected 'cnn' or 'resnet'");
+  c.model.kind = kind == "resnet" ? ModelKind::ResNet : ModelKind::Cnn;
+  c.model.depth = field("depth", 2, 1000);
+  c.model.num_classes = field("num_classes", 2, 100000);
+  c.model.channels = field("channels", 1, 64);
+  c.model.height = field("height", 8, 4096);
+  c.model.width = field("width", 8, 4096);
+  const auto state = get("state_dict");
+  if (!state.isGenericDict()) fail(path, "field 'state_dict' is not a dict");
+  for (const auto& entry : state.toGenericDict()) {
+    if (!entry.key().isString() || !entry.value().isTensor()) fail(path, "field 'state_dict' holds a non-tensor entry");
+    c.state_dict.emplace_back(entry.key().toStringRef(), entry.value().toTensor());
+  }
+  if (dict.contains("optimizer")) {
+    const auto opt = dict.at("optimizer");
+    if (!opt.isGenericDict()) fail(path, "field 'optimizer' is not a dict");
+    auto od = opt.toGenericDict();
+    if (!od.contains("name") || !od.contains("iterations") || !od.contains("slots")) fail(path, "field 'optimizer' is incomplete");
+    OptimizerSnapshot snap;
+    if (!od.at("name").isString() || !od.at("iterations").isInt() || !od.at("slots").isTensorList()) {
+      fail(path, "field 'optimizer' has fields of the wrong type");
+    }
+    snap.config.name = od.at("name").toStringRef();
+    if (snap.config.name != "sgd" && snap.config.name != "adam") fail(path, "field 'optimizer.name' is unknown");
+    auto real = [&](const char* key, double& out) {
+      if (!od.contains(key) || !od.at(key).isDouble()) fail(path, std::string("field 'optimizer.") + key + "' is missing");
+      out = od.at(key).toDouble();
+    };
+    real("learning_rate", snap.config.learning_rate);
+    real("momentum", snap.config.momentum);
+    real("beta1", snap.config.beta1);
+    real("beta2", snap.config.beta2);
+    real("epsilon", snap.config.epsilon);
+    if (!od.contains("nesterov") || !od.at("nesterov").isBool()) fail(path, "field 'optimizer.nesterov' is missing");
+    snap.config.nesterov = od.at("nesterov").toBool();
+    snap.iterations = od.at("iterations").toInt();
+    for (const auto& t : od.at("slots").toTensorList()) snap.slots.push_back(t);
+    c.optimizer = std::move(snap);
+  }
+  return c;
+}
+
+void load_state_dict(Classifier& model, const std::vector<std::pair<std::string, torch::Tensor>>& state,
+                     const std::string& path) {
+  std::map<std::string, torch::Tensor> by_name(state.begin(), state.end());
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> copies;
+  auto check = [&](const std::string& name, const torch::Tensor& target) {
+    auto it = by_name.find(name);
+    if (it == by_name.end()) fail(path, "state_dict lacks '" + name + "' (another architecture?)");
+    if (it->second.sizes() != target.sizes()) {
+      fail(path, "state_dict entry '" + name + "' has shape " + c10::str(it->second.sizes()) + ", the model expects " +
+                     c10::str(target.sizes()));
+    }
+    copies.emplace_back(target, it->second);
+    by_name.erase(it);
+  };
+  for (const auto& item : model.named_parameters()) check(item.key(), item.value());
+  for (const auto& item : model.named_buffers()) check(item.key(), item.value());
+  if (!by_name.empty()) fail(path, "state_dict has an entry the model lacks: '" + by_name.begin()->first + "'");
+  // Only after every check passed: nothing is half-loaded on error.
+  torch::NoGradGuard no_grad;
+  for (auto& [target, source] : copies) target.copy_(source.to(target.device(), target.dtype()));
+}
+
+}  // namespace torchfit

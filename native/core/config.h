@@ -1,0 +1,56 @@
+// Plain option structs handed over by the binding. TypeScript has already
+// validated and defaulted every field, so the core trusts them.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace torchfit {
+
+enum class ModelKind { Cnn, ResNet };
+
+struct ModelConfig {
+  ModelKind kind = ModelKind::Cnn;
+  int depth = 2;          // ResNet only: 6n+2
+  int num_classes = 5;
+  int channels = 1;       // input image, NCHW
+  int height = 28;
+  int width = 28;
+};
+
+struct OptimizerConfig {
+  std::string name = "sgd";  // "sgd" | "adam"
+  double learning_rate = 0.01;
+  double momentum = 0.0;     // SGD
+  bool nesterov = false;     // SGD
+  double beta1 = 0.9;        // Adam
+  double beta2 = 0.999;      // Adam
+  double epsilon = 1e-7;     // Adam, Keras's form: added to sqrt(v)
+};
+
+struct EarlyStoppingConfig {
+  bool enabled = false;
+  std::string monitor = "val_loss";  // val_loss | val_accuracy | loss | accuracy
+  bool mode_max = false;             // false: lower is better
+  int patience = 0;
+  double min_delta = 0.0;
+  bool restore_best_weights = false;
+};
+
+struct TrainConfig {
+  int epochs = 1;
+  int batch_size = 32;
+  int eval_batch_size = 1024;
+  OptimizerConfig optimizer;
+  // One learning rate per epoch (a schedule computed in TypeScript); empty: constant.
+  std::vector<double> epoch_learning_rates;
+  EarlyStoppingConfig early_stopping;
+  uint64_t seed = 0;
+  bool shuffle = true;
+  std::string device = "cpu";     // already resolved: "cpu" or "cuda:N"
+  int threads = 0;                // 0: leave libtorch's setting
+  double batch_progress_interval_ms = 100.0;  // throttle for batch records; < 0: none
+};
+
+}  // namespace torchfit

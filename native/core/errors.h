@@ -1,0 +1,25 @@
+// Errors the core throws on purpose; the binding maps `code` onto the JS error.
+#pragma once
+
+#include <stdexcept>
+#include <string>
+
+namespace torchfit {
+
+class Error : public std::runtime_error {
+ public:
+  Error(std::string code, const std::string& message)
+      : std::runtime_error(message), code_(std::move(code)) {}
+  const std::string& code() const { return code_; }
+
+ private:
+  std::string code_;
+};
+
+// Thrown from inside a loop when the cancel flag was raised.
+class Cancelled : public Error {
+ public:
+  Cancelled() : Error("ABORT_ERR", "The operation was aborted") {}
+};
+
+}  // namespace torchfit

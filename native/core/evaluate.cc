@@ -1,0 +1,64 @@
+#include "core/errors.h"
+#include "core/trainer.h"
+
+namespace torchfit {
+namespace {
+
+void check_cancel(const std::atomic<bool>* cancel) {
+  if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) throw Cancelled();
+}
+
+// Restores the module's previous train/eval mode on scope exit.
+class EvalModeGuard {
+ public:
+  explicit EvalModeGuard(Classifier& model) : model_(model), was_training_(model.is_training()) { model_.eval(); }
+  ~EvalModeGuard() { model_.train(was_training_); }
+
+ private:
+  Classifier& model_;
+  bool was_training_;
+};
+
+}  // namespace
+
+EvalResult evaluate(Classifier& model, const LabelledData& data, int64_t batch_size, const std::atomic<bool>* cancel) {
+  EvalModeGuard mode(model);
+  c10::InferenceMode inference;
+  const int64_t n = data.size();
+  auto options = torch::TensorOptions().device(data.x.device());
+  auto loss_sum = torch::zeros({}, options.dtype(torch::kFloat64));
+  auto correct = torch::zeros({}, options.dtype(torch::kInt64));
+  for (int64_t start = 0; start < n; start += batch_size) {
+    check_cancel(cancel);
+    const int64_t end = std::min(n, start + batch_size);
+    auto logits = model.forward(data.x.slice(0, start, end));
+    auto y = data.y.slice(0, start, end);
+    loss_sum += torch::nll_loss(torch::log_softmax(logits, 1), y, {}, at::Reduction::Sum).to(torch::kFloat64);
+    correct += logits.argmax(1).eq(y).sum();
+  }
+  EvalResult result;
+  result.samples = n;
+  if (n == 0) return result;
+  double loss = loss_sum.item<double>() / static_cast<double>(n);
+  auto reg = model.regularization_loss();
+  if (reg.defined()) loss += reg.item<double>();
+  result.loss = loss;
+  result.accuracy = static_cast<double>(correct.item<int64_t>()) / static_cast<double>(n);
+  return result;
+}
+
+torch::Tensor predict(Classifier& model, const torch::Tensor& x, int64_t batch_size, const std::atomic<bool>* cancel) {
+  EvalModeGuard mode(model);
+  c10::InferenceMode inference;
+  const int64_t n = x.size(0);
+  std::vector<torch::Tensor> parts;
+  for (int64_t start = 0; start < n; start += batch_size) {
+    check_cancel(cancel);
+    const int64_t end = std::min(n, start + batch_size);
+    parts.push_back(torch::softmax(model.forward(x.slice(0, start, end)), 1).to(torch::kCPU, torch::kFloat32));
+  }
+  if (parts.empty()) return torch::zeros({0, model.config().num_classes}, torch::kFloat32);
+  return torch::cat(parts, 0).contiguous();
+}
+
+}  // namespace torchfit

@@ -1,0 +1,35 @@
+// What the trainer needs from any model: logits, the regularisation term Keras
+// adds to the loss, and a Keras-style layer table.
+#pragma once
+
+#include <memory>
+#include <torch/nn/module.h>
+#include <vector>
+
+#include "core/config.h"
+#include "core/summary.h"
+
+namespace torchfit {
+
+class Classifier : public torch::nn::Module {
+ public:
+  explicit Classifier(ModelConfig config) : config_(config) {}
+  // Logits (N, num_classes): softmax is folded into the loss, as Keras does on softmax outputs.
+  virtual torch::Tensor forward(const torch::Tensor& images) = 0;
+  // Sum of the kernel regularisers (l2 * sum(w^2)); an undefined tensor when there are none.
+  virtual torch::Tensor regularization_loss() { return {}; }
+  virtual std::vector<LayerInfo> layers() const = 0;
+  const ModelConfig& config() const { return config_; }
+
+ private:
+  ModelConfig config_;
+};
+
+// Builds an initialised model on the CPU; the seed fixes the initial weights.
+std::shared_ptr<Classifier> make_classifier(const ModelConfig& config, uint64_t seed);
+
+// Keras's BatchNormalization(momentum=0.99, epsilon=1e-3) in PyTorch's terms.
+constexpr double kKerasBnMomentum = 0.01;
+constexpr double kKerasBnEpsilon = 1e-3;
+
+}  // namespace torchfit

@@ -1,0 +1,28 @@
+// The notebook's model_cnn5: two sigmoid convolutions, five BatchNorms, softmax head.
+#pragma once
+
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+
+#include "core/models/classifier.h"
+
+namespace torchfit {
+
+class Cnn : public Classifier {
+ public:
+  Cnn(const ModelConfig& config, at::Generator& gen);
+  torch::Tensor forward(const torch::Tensor& images) override;
+  std::vector<LayerInfo> layers() const override;
+
+ private:
+  // Names match the Python reference port so state_dicts exchange.
+  torch::nn::Conv2d conv1{nullptr};
+  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
+  torch::nn::Conv2d conv2{nullptr};
+  torch::nn::BatchNorm2d bn3{nullptr}, bn4{nullptr};
+  torch::nn::BatchNorm1d bn5{nullptr};
+  torch::nn::Linear fc{nullptr};
+};
+
+}  // namespace torchfit

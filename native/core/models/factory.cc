@@ -1,0 +1,19 @@
+#include "core/errors.h"
+#include "core/init.h"
+#include "core/models/cnn.h"
+#include "core/models/resnet.h"
+
+namespace torchfit {
+
+std::shared_ptr<Classifier> make_classifier(const ModelConfig& config, uint64_t seed) {
+  auto gen = make_cpu_generator(seed);
+  switch (config.kind) {
+    case ModelKind::Cnn:
+      return std::make_shared<Cnn>(config, gen);
+    case ModelKind::ResNet:
+      return std::make_shared<ResNet>(config, gen);
+  }
+  throw Error("ERR_INVALID_OPTION", "unknown model kind");
+}
+
+}  // namespace torchfit

@@ -1,0 +1,160 @@
+#include "core/models/resnet.h"
+
+#include <torch/nn/functional/padding.h>
+
+#include "core/errors.h"
+#include "core/init.h"
+
+namespace torchfit {
+
+std::pair<int64_t, int64_t> tf_same_padding(int64_t in, int64_t kernel, int64_t stride) {
+  const int64_t out = (in + stride - 1) / stride;
+  const int64_t total = std::max<int64_t>((out - 1) * stride + kernel - in, 0);
+  return {total / 2, total - total / 2};
+}
+
+ResNetLayerImpl::ResNetLayerImpl(int64_t in_channels, int64_t filters, int64_t kernel, int64_t stride,
+                                 bool batch_norm, bool relu, at::Generator& gen)
+    : kernel_(kernel), stride_(stride), relu_(relu) {
+  if (batch_norm) {
+    bn = register_module("bn", torch::nn::BatchNorm2d(torch::nn::BatchNormOptions(in_channels)
+                                                          .momentum(kKerasBnMomentum)
+                                                          .eps(kKerasBnEpsilon)));
+  }
+  conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, filters, kernel).stride(stride)));
+  torch::NoGradGuard no_grad;
+  he_normal_(conv->weight, gen);
+  conv->bias.zero_();
+}
+
+torch::Tensor ResNetLayerImpl::forward(const torch::Tensor& input) {
+  auto x = bn ? bn(input) : input;
+  if (relu_) x = torch::relu(x);
+  const auto [top, bottom] = tf_same_padding(x.size(2), kernel_, stride_);
+  const auto [left, right] = tf_same_padding(x.size(3), kernel_, stride_);
+  if (top == bottom && left == right) {
+    return torch::conv2d(x, conv->weight, conv->bias, stride_, /*padding=*/torch::IntArrayRef{top, left});
+  }
+  // Asymmetric (stride 2 on even sizes): pad explicitly as TensorFlow does.
+  x = torch::constant_pad_nd(x, {left, right, top, bottom}, 0);
+  return torch::conv2d(x, conv->weight, conv->bias, stride_);
+}
+
+ResNetBlockImpl::ResNetBlockImpl(int64_t in_channels, int64_t filters, int64_t stride, at::Generator& gen) {
+  layer1 = register_module("layer1", ResNetLayer(in_channels, filters, 3, stride, true, true, gen));
+  layer2 = register_module("layer2", ResNetLayer(filters, filters, 3, 1, true, false, gen));
+  if (stride != 1 || in_channels != filters) {
+    shortcut = register_module("shortcut", ResNetLayer(in_channels, filters, 1, stride, false, false, gen));
+  }
+}
+
+torch::Tensor ResNetBlockImpl::forward(const torch::Tensor& x) {
+  auto y = layer2(layer1(x));
+  auto skip = shortcut ? shortcut(x) : x;
+  return torch::relu(skip + y);
+}
+
+void ResNetBlockImpl::collect_kernels(std::vector<torch::Tensor>& out) const {
+  out.push_back(layer1->kernel());
+  out.push_back(layer2->kernel());
+  if (shortcut) out.push_back(shortcut->kernel());
+}
+
+ResNet::ResNet(const ModelConfig& config, at::Generator& gen) : Classifier(config) {
+  if (config.depth < 2 || (config.depth - 2) % 6 != 0) {
+    throw Error("ERR_INVALID_OPTION", "ResNet depth must be 6n+2 (2, 8, 14, 20, 32, 44, ...), got " +
+                                          std::to_string(config.depth));
+  }
+  const int blocks = (config.depth - 2) / 6;
+  // Layers are created in the Keras model's order so a seed draws the same sequence.
+  stem = register_module("stem", ResNetLayer(config.channels, 16, 3, 1, true, true, gen));
+  regularized_.push_back(stem->kernel());
+  stacks = register_module("stacks", torch::nn::ModuleList());
+  int64_t channels = 16, filters = 16, h = config.height, w = config.width;
+  for (int stack = 0; stack < 3; ++stack) {
+    for (int b = 0; b < blocks; ++b) {
+      const int64_t stride = (stack > 0 && b == 0) ? 2 : 1;
+      ResNetBlock block(channels, filters, stride, gen);
+      block->collect_kernels(regularized_);
+      stacks->push_back(block);
+      channels = filters;
+      if (stride == 2) {
+        h = (h + 1) / 2;
+        w = (w + 1) / 2;
+      }
+    }
+    filters *= 2;
+  }
+  fc = register_module("fc", torch::nn::Linear(channels * h * w, config.num_classes));
+  torch::NoGradGuard no_grad;
+  he_normal_(fc->weight, gen);
+  fc->bias.zero_();
+}
+
+torch::Tensor ResNet::forward(const torch::Tensor& images) {
+  auto x = stem(images);
+  for (const auto& block : *stacks) x = block->as<ResNetBlockImpl>()->forward(x);
+  return fc(x.flatten(1));
+}
+
+torch::Tensor ResNet::regularization_loss() {
+  torch::Tensor sum;
+  for (const auto& kernel : regularized_) {
+    auto term = kernel.square().sum();
+    sum = sum.defined() ? sum + term : term;
+  }
+  return sum * kResNetL2;
+}
+
+std::vector<LayerInfo> ResNet::layers() const {
+  const auto& c = config();
+  LayerNamer names;
+  std::vector<LayerInfo> out;
+  auto add = [&](const std::string& base, const std::string& type, std::vector<int64_t> shape, int64_t params,
+                 int64_t trainable, std::vector<std::string> inbound, const std::string& text) {
+    out.push_back(LayerInfo{names.next(base), type, std::move(shape), params, trainable, std::move(inbound), text});
+    return out.back().name;
+  };
+  // One resnet_layer: returns the name of its last layer and the new shape.
+  auto layer = [&](const std::string& from, std::vector<int64_t> shape, int64_t filters, int64_t kernel,
+                   int64_t stride, bool batch_norm, bool relu) {
+    std::string last = from;
+    const int64_t in_ch = shape[2];
+    if (batch_norm) {
+      last = add("batch_normalization", "BatchNormalization", shape, 4 * in_ch, 2 * in_ch, {last},
+                 "momentum 0.99, epsilon 0.001");
+    }
+    if (relu) last = add("activation", "Activation", shape, 0, 0, {last}, "relu");
+    std::vector<int64_t> out_shape{(shape[0] + stride - 1) / stride, (shape[1] + stride - 1) / stride, filters};
+    const int64_t params = filters * in_ch * kernel * kernel + filters;
+    last = add("conv2d", "Conv2D", out_shape, params, params, {last},
+               std::to_string(filters) + " filters " + std::to_string(kernel) + "x" + std::to_string(kernel) +
+                   ", same, stride " + std::to_string(stride) + ", he_normal, l2(1e-4)");
+    return std::make_pair(last, out_shape);
+  };
+  std::vector<int64_t> shape{c.height, c.width, c.channels};
+  std::string x = add("input_1", "InputLayer", shape, 0, 0, {}, "");
+  std::tie(x, shape) = layer(x, shape, 16, 3, 1, true, true);
+  const int blocks = (c.depth - 2) / 6;
+  int64_t filters = 16;
+  for (int stack = 0; stack < 3; ++stack) {
+    for (int b = 0; b < blocks; ++b) {
+      const int64_t stride = (stack > 0 && b == 0) ? 2 : 1;
+      auto [y, y_shape] = layer(x, shape, filters, 3, stride, true, true);
+      std::tie(y, y_shape) = layer(y, y_shape, filters, 3, 1, true, false);
+      std::string skip = x;
+      if (stride != 1 || shape[2] != filters) skip = layer(x, shape, filters, 1, stride, false, false).first;
+      const std::string sum = add("add", "Add", y_shape, 0, 0, {skip, y}, "");
+      x = add("activation", "Activation", y_shape, 0, 0, {sum}, "relu");
+      shape = y_shape;
+    }
+    filters *= 2;
+  }
+  const int64_t flat = shape[0] * shape[1] * shape[2];
+  x = add("flatten", "Flatten", {flat}, 0, 0, {x}, "");
+  const int64_t dense = flat * c.num_classes + c.num_classes;
+  add("dense", "Dense", {c.num_classes}, dense, dense, {x}, std::to_string(c.num_classes) + " units, softmax, he_normal");
+  return out;
+}
+
+}  // namespace torchfit

@@ -1,0 +1,61 @@
+// ResNet v1 as the notebook builds it (resnet_layer with conv_first=False, i.e.
+// BatchNorm -> activation -> conv), for any depth 6n+2.
+#pragma once
+
+#include <torch/nn/modules/batchnorm.h>
+#include <torch/nn/modules/container/modulelist.h>
+#include <torch/nn/modules/conv.h>
+#include <torch/nn/modules/linear.h>
+
+#include "core/models/classifier.h"
+
+namespace torchfit {
+
+// Keras's l2(1e-4) on every resnet_layer convolution kernel.
+constexpr double kResNetL2 = 1e-4;
+
+// One resnet_layer: optional BatchNorm, optional ReLU, then a 'same' convolution.
+class ResNetLayerImpl : public torch::nn::Module {
+ public:
+  ResNetLayerImpl(int64_t in_channels, int64_t filters, int64_t kernel, int64_t stride, bool batch_norm, bool relu,
+                  at::Generator& gen);
+  torch::Tensor forward(const torch::Tensor& x);
+  const torch::Tensor& kernel() const { return conv->weight; }
+
+ private:
+  torch::nn::BatchNorm2d bn{nullptr};
+  torch::nn::Conv2d conv{nullptr};
+  int64_t kernel_, stride_;
+  bool relu_;
+};
+TORCH_MODULE(ResNetLayer);
+
+class ResNetBlockImpl : public torch::nn::Module {
+ public:
+  ResNetBlockImpl(int64_t in_channels, int64_t filters, int64_t stride, at::Generator& gen);
+  torch::Tensor forward(const torch::Tensor& x);
+  void collect_kernels(std::vector<torch::Tensor>& out) const;
+
+ private:
+  ResNetLayer layer1{nullptr}, layer2{nullptr}, shortcut{nullptr};
+};
+TORCH_MODULE(ResNetBlock);
+
+class ResNet : public Classifier {
+ public:
+  ResNet(const ModelConfig& config, at::Generator& gen);
+  torch::Tensor forward(const torch::Tensor& images) override;
+  torch::Tensor regularization_loss() override;
+  std::vector<LayerInfo> layers() const override;
+
+ private:
+  ResNetLayer stem{nullptr};
+  torch::nn::ModuleList stacks{nullptr};
+  torch::nn::Linear fc{nullptr};
+  std::vector<torch::Tensor> regularized_;
+};
+
+// TensorFlow's 'same' padding: total = max((ceil(in/s) - 1) * s + k - in, 0), extra on the bottom/right.
+std::pair<int64_t, int64_t> tf_same_padding(int64_t in, int64_t kernel, int64_t stride);
+
+}  // namespace torchfit

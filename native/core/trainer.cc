@@ -1,0 +1,170 @@
+#include "core/trainer.h"
+
+#include <chrono>
+#include <cmath>
+#include <string>
+
+#include "core/early_stopping.h"
+#include "core/errors.h"
+#include "core/init.h"
+
+namespace torchfit {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+void check_cancel(const std::atomic<bool>* cancel) {
+  if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) throw Cancelled();
+}
+
+double monitored_value(const EpochRecord& r, const std::string& monitor) {
+  if (monitor == "val_loss") return r.val_loss;
+  if (monitor == "val_accuracy") return r.val_accuracy;
+  if (monitor == "loss") return r.loss;
+  if (monitor == "accuracy") return r.accuracy;
+  throw Error("ERR_INVALID_OPTION", "unknown monitor '" + monitor + "'");
+}
+
+// Parameters and buffers (BatchNorm moving statistics), as Keras's get_weights() holds them.
+std::vector<torch::Tensor> snapshot(Classifier& model) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> out;
+  for (const auto& p : model.parameters()) out.push_back(p.detach().clone());
+  for (const auto& b : model.buffers()) out.push_back(b.detach().clone());
+  return out;
+}
+
+void restore(Classifier& model, const std::vector<torch::Tensor>& saved) {
+  torch::NoGradGuard no_grad;
+  size_t i = 0;
+  for (auto& p : model.parameters()) p.copy_(saved[i++]);
+  for (auto& b : model.buffers()) b.copy_(saved[i++]);
+}
+
+// Running sums of one epoch, kept on the device so CUDA steps need no host sync.
+struct RunningMeans {
+  torch::Tensor loss_sum, correct;
+  int64_t samples = 0;
+
+  explicit RunningMeans(torch::Device device) {
+    loss_sum = torch::zeros({}, torch::TensorOptions().device(device).dtype(torch::kFloat64));
+    correct = torch::zeros({}, torch::TensorOptions().device(device).dtype(torch::kInt64));
+  }
+  void add(const torch::Tensor& batch_loss, const torch::Tensor& logits, const torch::Tensor& y) {
+    const int64_t n = y.size(0);
+    loss_sum.add_(batch_loss.detach().to(torch::kFloat64) * static_cast<double>(n));
+    correct.add_(logits.detach().argmax(1).eq(y).sum());
+    samples += n;
+  }
+  std::pair<double, double> read() const {
+    if (samples == 0) return {NAN, NAN};
+    return {loss_sum.item<double>() / samples, static_cast<double>(correct.item<int64_t>()) / samples};
+  }
+};
+
+}  // namespace
+
+TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& train, const LabelledData* validation,
+                 const TrainConfig& config, const TrainCallbacks& callbacks) {
+  const torch::Device device = train.x.device();
+  const int64_t n = train.size();
+  const int64_t batch = config.batch_size;
+  // BatchNorm cannot train on a single sample (zero variance): a trailing batch of one is skipped.
+  const int64_t usable = (n > 1 && n % batch == 1) ? n - 1 : n;
+  const int64_t steps = (usable + batch - 1) / batch;
+  const bool sync_each_step = device.is_cpu();  // cheap on CPU, and catches NaN at the step it happens
+  auto shuffle_gen = make_cpu_generator(config.seed ^ 0x9E3779B97F4A7C15ULL);
+
+  TrainOutcome outcome;
+  EarlyStopping early_stopping(config.early_stopping);
+  std::vector<torch::Tensor> best_weights;
+  if (config.early_stopping.enabled && config.early_stopping.restore_best_weights) best_weights = snapshot(model);
+
+  for (int epoch = 0; epoch < config.epochs; ++epoch) {
+    check_cancel(callbacks.cancel);
+    const auto epoch_start = Clock::now();
+    const double lr = config.epoch_learning_rates.empty() ? optimizer.learning_rate()
+                      : config.epoch_learning_rates[std::min<size_t>(epoch, config.epoch_learning_rates.size() - 1)];
+    optimizer.set_learning_rate(lr);
+
+    torch::Tensor order = config.shuffle ? torch::randperm(n, shuffle_gen, torch::kInt64)
+                                         : torch::arange(n, torch::kInt64);
+    order = order.to(device);
+    model.train();
+    RunningMeans means(device);
+    auto last_report = Clock::now();
+
+    for (int64_t step = 0; step < steps; ++step) {
+      check_cancel(callbacks.cancel);
+      const int64_t start = step * batch;
+      const auto idx = order.slice(0, start, std::min(usable, start + batch));
+      const auto xb = train.x.index_select(0, idx);
+      const auto yb = train.y.index_select(0, idx);
+
+      optimizer.zero_grad();
+      const auto logits = model.forward(xb);
+      auto loss = torch::nll_loss(torch::log_softmax(logits, 1), yb);
+      const auto reg = model.regularization_loss();
+      if (reg.defined()) loss = loss + reg;
+      loss.backward();
+      optimizer.step();
+      means.add(loss, logits, yb);
+
+      const bool report_due = callbacks.on_batch && config.batch_progress_interval_ms >= 0 &&
+                              std::chrono::duration<double, std::milli>(Clock::now() - last_report).count() >=
+                                  config.batch_progress_interval_ms;
+      if (sync_each_step || report_due || step + 1 == steps) {
+        const auto [mean_loss, mean_acc] = means.read();
+        if (!std::isfinite(mean_loss)) {
+          throw Error("ERR_NAN_LOSS", "the training loss became " + std::to_string(mean_loss) + " at epoch " +
+                                          std::to_string(epoch + 1) + ", step " + std::to_string(step + 1) +
+                                          ": lower the learning rate or check the inputs for NaN/Inf");
+        }
+        if (report_due) {
+          last_report = Clock::now();
+          callbacks.on_batch(BatchRecord{epoch + 1, step + 1, steps, mean_loss, mean_acc, seconds_since(epoch_start)});
+        }
+      }
+    }
+
+    EpochRecord record;
+    record.epoch = epoch + 1;
+    record.epochs = config.epochs;
+    std::tie(record.loss, record.accuracy) = means.read();
+    const double train_seconds = seconds_since(epoch_start);
+    record.steps = steps;
+    record.ms_per_step = steps > 0 ? 1000.0 * train_seconds / steps : 0;
+    record.learning_rate = lr;
+    if (validation != nullptr && validation->size() > 0) {
+      const auto val = evaluate(model, *validation, config.eval_batch_size, callbacks.cancel);
+      record.val_loss = val.loss;
+      record.val_accuracy = val.accuracy;
+    }
+    record.seconds = seconds_since(epoch_start);
+    outcome.history.push_back(record);
+    if (callbacks.on_epoch) callbacks.on_epoch(record);
+
+    if (config.early_stopping.enabled) {
+      const double value = monitored_value(record, config.early_stopping.monitor);
+      const auto verdict = early_stopping.on_epoch_end(epoch, value);
+      outcome.best_epoch = early_stopping.best_epoch();
+      if (verdict == EarlyStopping::Verdict::Improved && config.early_stopping.restore_best_weights) {
+        best_weights = snapshot(model);
+      } else if (verdict == EarlyStopping::Verdict::Stop) {
+        outcome.stopped_epoch = epoch;
+        if (config.early_stopping.restore_best_weights && !best_weights.empty()) {
+          restore(model, best_weights);
+          outcome.restored_best_weights = true;
+        }
+        break;
+      }
+    }
+  }
+  return outcome;
+}
+
+}  // namespace torchfit

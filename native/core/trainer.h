@@ -1,0 +1,69 @@
+// The fit loop: Keras's Model.fit semantics on libtorch.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <torch/types.h>
+#include <vector>
+
+#include "core/config.h"
+#include "core/models/classifier.h"
+#include "core/optimizer.h"
+
+namespace torchfit {
+
+// Images (N, C, H, W) float32 and class indices (N) int64, on the training device.
+struct LabelledData {
+  torch::Tensor x;
+  torch::Tensor y;
+  int64_t size() const { return x.size(0); }
+};
+
+struct EpochRecord {
+  int epoch = 0;  // 1-based
+  int epochs = 0;
+  double loss = 0, accuracy = 0;
+  double val_loss = NAN, val_accuracy = NAN;  // NaN without validation data
+  double seconds = 0, ms_per_step = 0;
+  int64_t steps = 0;
+  double learning_rate = 0;
+};
+
+struct BatchRecord {
+  int epoch = 0;
+  int64_t step = 0, steps = 0;
+  double loss = 0, accuracy = 0;
+  double elapsed_seconds = 0;
+};
+
+struct TrainCallbacks {
+  std::function<void(const EpochRecord&)> on_epoch;
+  std::function<void(const BatchRecord&)> on_batch;
+  const std::atomic<bool>* cancel = nullptr;
+};
+
+struct TrainOutcome {
+  std::vector<EpochRecord> history;
+  int stopped_epoch = -1;  // 0-based epoch at which EarlyStopping stopped, -1 if it did not
+  int best_epoch = -1;
+  bool restored_best_weights = false;
+};
+
+TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& train, const LabelledData* validation,
+                 const TrainConfig& config, const TrainCallbacks& callbacks);
+
+struct EvalResult {
+  double loss = 0;      // mean cross-entropy plus the regularisation term, as Keras reports it
+  double accuracy = 0;
+  int64_t samples = 0;
+};
+
+// Inference mode, batched; cancel is checked every batch.
+EvalResult evaluate(Classifier& model, const LabelledData& data, int64_t batch_size,
+                    const std::atomic<bool>* cancel = nullptr);
+
+// Softmax probabilities (N, num_classes), float32 on the CPU.
+torch::Tensor predict(Classifier& model, const torch::Tensor& x, int64_t batch_size,
+                      const std::atomic<bool>* cancel = nullptr);
+
+}  // namespace torchfit

@@ -1,0 +1,75 @@
+/** Plain records that cross from the native layer to TypeScript (no tensors). */
+
+/** Per-epoch figures of one training run, Keras's History.history with timings. */
+export interface History {
+  /** 1-based epoch numbers. */
+  epoch: number[];
+  loss: number[];
+  accuracy: number[];
+  valLoss: number[];
+  valAccuracy: number[];
+  /** Wall time of each epoch, training and validation together. */
+  seconds: number[];
+  /** Training milliseconds per optimizer step in each epoch. */
+  msPerStep: number[];
+  /** Learning rate used in each epoch. */
+  learningRate: number[];
+}
+
+/** What onEpochEnd receives after each epoch's validation. */
+export interface EpochLog {
+  /** 1-based. */
+  epoch: number;
+  epochs: number;
+  loss: number;
+  accuracy: number;
+  valLoss: number;
+  valAccuracy: number;
+  seconds: number;
+  msPerStep: number;
+  steps: number;
+  learningRate: number;
+}
+
+/** What onBatchEnd receives (throttled): running means over the epoch so far. */
+export interface BatchLog {
+  epoch: number;
+  /** 1-based step within the epoch. */
+  step: number;
+  steps: number;
+  loss: number;
+  accuracy: number;
+  elapsedSeconds: number;
+}
+
+/** One layer of Model.summary(), in Keras's terms. */
+export interface LayerSummary {
+  /** Unique name, e.g. 'conv2d', 'batch_normalization_1'. */
+  name: string;
+  /** Keras class name: 'InputLayer', 'Conv2D', 'BatchNormalization', 'MaxPooling2D', 'Flatten', 'Dense', 'Activation', 'Add'. */
+  type: string;
+  /** Output shape without the batch dimension, channels last as Keras prints it, e.g. [26, 26, 32]. */
+  outputShape: number[];
+  /** All parameters (trainable and BatchNorm moving statistics). */
+  params: number;
+  trainableParams: number;
+  /** Names of the layers feeding this one (empty for the input). */
+  inbound: string[];
+  /** Short description of the settings, e.g. '3x3, 32 filters, sigmoid'. */
+  config: string;
+}
+
+/** Model.summary(): the layer table and Keras's totals. */
+export interface ModelSummary {
+  /** 'cnn' or 'resnet'. */
+  kind: 'cnn' | 'resnet';
+  /** Keras-like model name, e.g. 'model_cnn5' or 'resnet_v1_depth2'. */
+  name: string;
+  depth?: number;
+  inputShape: number[];
+  numClasses: number;
+  layers: LayerSummary[];
+  totalParams: number;
+  trainableParams: number;
+  nonTrainableParams: number;
+}
