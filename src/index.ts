@@ -1,0 +1,8 @@
+/**
+ * torchfit: train the Fashion-MNIST notebook's CNN and ResNet (and any ResNet v1
+ * depth) from Node.js on libtorch, on CPU or CUDA, and report on them.
+ */
+export * from './errors.js';
+export * from './data/index.js';
+export * from './torch/index.js';
+export * from './report/index.js';

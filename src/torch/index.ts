@@ -1,0 +1,8 @@
+export { trainModel, historyFrom, type TrainResult, type TrainOptions } from './train.js';
+export { Model, describeModel, summarize, type ModelMetadata, type PredictOptions } from './model.js';
+export { Tensor, type TensorDType } from './tensor.js';
+export { info, liveTensors, type RuntimeInfo } from './info.js';
+export { notebookLearningRate, resolveModel, type EarlyStoppingOptions, type LearningRateSchedule, type ModelChoice, type OptimizerOptions } from './options.js';
+export type { ImagesInput, LabelsInput as TrainingLabels } from './inputs.js';
+export type { BatchLog, EpochLog, History, LayerSummary, ModelSummary } from './types.js';
+export { progressPrinter } from './progress.js';

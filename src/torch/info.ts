@@ -1,0 +1,46 @@
+/** Facts about the libtorch we run on. */
+import { availableParallelism } from 'node:os';
+
+import { native } from './native.js';
+
+export interface RuntimeInfo {
+  libtorchVersion: string;
+  cudaCompiled: boolean;
+  cudaAvailable: boolean;
+  deviceCount: number;
+  deviceName?: string;
+  /** The thread count trainModel() uses by default (the machine's cores). */
+  threads: number;
+  /** libtorch's own default on this thread (Debian's is 1). */
+  libtorchDefaultThreads: number;
+  /** Where the build found libtorch. */
+  buildTorchSource: string;
+}
+
+/**
+ * What libtorch we run on and which devices it sees.
+ *
+ * @example
+ * info(); // { libtorchVersion: '1.13.0', cudaAvailable: false, threads: 2, ... }
+ */
+export function info(): RuntimeInfo {
+  const raw = native().info();
+  return {
+    libtorchVersion: raw.libtorchVersion,
+    cudaCompiled: raw.cudaCompiled,
+    cudaAvailable: raw.cudaAvailable,
+    deviceCount: raw.deviceCount,
+    ...(raw.deviceName ? { deviceName: raw.deviceName } : {}),
+    threads: availableParallelism(),
+    libtorchDefaultThreads: raw.threads,
+    buildTorchSource: raw.buildTorchSource,
+  };
+}
+
+/**
+ * Tensors currently held by the addon (tensor handles, model parameters and
+ * buffers, training data in flight). Compare before and after to find leaks.
+ */
+export function liveTensors(): number {
+  return native().liveTensors();
+}

@@ -1,0 +1,181 @@
+/**
+ * The one place that loads the native addon. Everything else imports `native()`.
+ * When the binary is missing or cannot load (built against another libtorch, or
+ * never built because npm skipped install scripts) the error says what to run.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { AddonLoadError } from '../errors.js';
+import type { BatchLog, EpochLog, LayerSummary } from './types.js';
+
+/** The package root (two levels above dist/torch/). */
+export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+export interface NativeJob<T> {
+  promise: Promise<T>;
+  cancel(): void;
+}
+
+export interface NativeModelSpec {
+  kind: 'cnn' | 'resnet';
+  depth: number;
+  numClasses: number;
+  channels: number;
+  height: number;
+  width: number;
+}
+
+export interface NativeTrainConfig {
+  epochs: number;
+  batchSize: number;
+  evalBatchSize: number;
+  optimizer: {
+    name: 'sgd' | 'adam';
+    learningRate: number;
+    momentum: number;
+    nesterov: boolean;
+    beta1: number;
+    beta2: number;
+    epsilon: number;
+  };
+  epochLearningRates: number[];
+  earlyStopping: {
+    enabled: boolean;
+    monitor: 'val_loss' | 'val_accuracy' | 'loss' | 'accuracy';
+    mode: 'min' | 'max';
+    patience: number;
+    minDelta: number;
+    restoreBestWeights: boolean;
+  };
+  seed: number;
+  shuffle: boolean;
+  device: string;
+  threads: number;
+  batchProgressIntervalMs: number;
+}
+
+/** Array data for the addon: a typed array (copied on the worker thread) or a tensor handle. */
+export type NativeArray = Float32Array | Float64Array | Int32Array | Uint8Array | BigInt64Array | NativeTensor;
+
+export interface NativeDataSpec {
+  x: NativeArray;
+  /** (N, C, H, W) */
+  shape: number[];
+  y: NativeArray;
+}
+
+export interface NativeTrainSpec {
+  model: NativeModelSpec;
+  config: NativeTrainConfig;
+  train: NativeDataSpec;
+  validation?: NativeDataSpec;
+  resume?: NativeModel;
+}
+
+export interface NativeTrainOutcome {
+  model: NativeModel;
+  history: EpochLog[];
+  stoppedEpoch: number;
+  bestEpoch: number;
+  restoredBestWeights: boolean;
+  device: string;
+}
+
+export interface NativeModel {
+  evaluate(x: NativeArray, shape: number[], y: NativeArray, batchSize: number): NativeJob<{ loss: number; accuracy: number; samples: number }>;
+  predict(x: NativeArray, shape: number[], batchSize: number): NativeJob<Float32Array>;
+  layers(): LayerSummary[];
+  config(): NativeModelSpec & { hasOptimizerState: boolean };
+  save(path: string, configJson: string, withOptimizer: boolean): NativeJob<string>;
+  dispose(): void;
+  readonly disposed: boolean;
+  readonly device: string;
+}
+
+export interface NativeModelClass {
+  load(path: string, device: string): NativeJob<{ model: NativeModel; configJson: string }>;
+}
+
+export interface NativeTensor {
+  readonly shape: number[];
+  readonly dtype: string;
+  readonly device: string;
+  readonly disposed: boolean;
+  toTypedArray(): Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Int32Array | BigInt64Array;
+  dispose(): void;
+}
+
+export interface NativeTensorClass {
+  new (...args: never[]): NativeTensor;
+  fromTypedArray(data: ArrayBufferView, shape: number[], dtype: string, device: string): NativeTensor;
+}
+
+export interface NativeRuntimeInfo {
+  libtorchVersion: string;
+  cudaCompiled: boolean;
+  cudaAvailable: boolean;
+  deviceCount: number;
+  deviceName?: string;
+  threads: number;
+  buildLibtorchVersion: string;
+  buildTorchSource: string;
+}
+
+/** The raw binding: declarations only, implemented in native/addon.cc. */
+export interface NativeBinding {
+  info(): NativeRuntimeInfo;
+  liveTensors(): number;
+  train(spec: NativeTrainSpec, onEpoch: (log: EpochLog) => void, onBatch: (log: BatchLog) => void): NativeJob<NativeTrainOutcome>;
+  describeModel(spec: NativeModelSpec): { layers: LayerSummary[]; trainableParams: number; nonTrainableParams: number; outputShape: number[] };
+  initialWeights(spec: NativeModelSpec, seed: number): Record<string, Float32Array>;
+  earlyStoppingTrace(config: { mode: 'min' | 'max'; patience: number; minDelta: number }, values: number[]): number;
+  NativeModel: NativeModelClass;
+  NativeTensor: NativeTensorClass;
+}
+
+const REBUILD_HINT =
+  'Build it with `npx torchfit build` (in a project that depends on torchfit) or `npm run setup` (in a clone of torchfit). ' +
+  'It needs cmake, g++ and libtorch: on Debian/Ubuntu `sudo apt-get install cmake g++ libtorch-dev`, ' +
+  'or point LIBTORCH at an unpacked libtorch.';
+
+let cached: NativeBinding | undefined;
+
+/** Path of the compiled addon (TORCHFIT_ADDON overrides it). */
+export function addonPath(): string {
+  return process.env.TORCHFIT_ADDON ?? join(packageRoot, 'build', 'Release', 'torchfit.node');
+}
+
+function buildRecord(): { libtorchVersion?: string; libDir?: string; source?: string } | undefined {
+  const file = join(packageRoot, 'build', 'torchfit-build.json');
+  if (!existsSync(file)) return undefined;
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
+}
+
+/** Loads the addon once; throws AddonLoadError with the command to run. */
+export function native(): NativeBinding {
+  if (cached) return cached;
+  const path = addonPath();
+  if (!existsSync(path)) {
+    throw new AddonLoadError(`torchfit's native addon is not built (looked for ${path}). ${REBUILD_HINT}`);
+  }
+  try {
+    cached = createRequire(import.meta.url)(path) as NativeBinding;
+  } catch (error) {
+    const record = buildRecord();
+    const reason = error instanceof Error ? error.message : String(error);
+    const built = record?.libtorchVersion
+      ? ` It was built against libtorch ${record.libtorchVersion} from ${record.source} (${record.libDir}); that libtorch may have been removed or replaced.`
+      : '';
+    throw new AddonLoadError(`torchfit's native addon at ${path} failed to load: ${reason}.${built} Rebuild it: ${REBUILD_HINT}`, {
+      cause: error,
+    });
+  }
+  return cached;
+}

@@ -1,0 +1,247 @@
+/**
+ * trainModel()'s options: the one place with defaults and validation. Defaults
+ * are the notebook's: batch 128, 25 epochs; the CNN with SGD(0.01) and
+ * EarlyStopping(val_loss, patience 10); the ResNet with Adam(1e-3).
+ */
+import { availableParallelism } from 'node:os';
+
+import { describeValue, InvalidOptionError } from '../errors.js';
+import type { ImagesInput, LabelsInput } from './inputs.js';
+import type { NativeModelSpec, NativeTrainConfig } from './native.js';
+import type { BatchLog, EpochLog } from './types.js';
+import type { Model } from './model.js';
+
+export type ModelChoice = 'cnn' | 'resnet' | { kind: 'cnn' } | { kind: 'resnet'; depth?: number };
+
+export type OptimizerName = 'sgd' | 'adam';
+export interface OptimizerOptions {
+  name: OptimizerName;
+  learningRate?: number;
+  /** SGD only (Keras semantics). Default 0. */
+  momentum?: number;
+  nesterov?: boolean;
+  /** Adam only. Defaults 0.9, 0.999, 1e-7 (Keras). */
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+}
+
+export interface EarlyStoppingOptions {
+  monitor?: 'val_loss' | 'val_accuracy' | 'loss' | 'accuracy';
+  /** Default: 'max' for accuracies, 'min' otherwise (Keras's 'auto'). */
+  mode?: 'min' | 'max';
+  patience?: number;
+  minDelta?: number;
+  restoreBestWeights?: boolean;
+}
+
+/** (epoch 0-based, base learning rate) -> learning rate, or the notebook's lr_schedule. */
+export type LearningRateSchedule = 'notebook' | ((epoch: number, learningRate: number) => number);
+
+export interface TrainOptions {
+  model: ModelChoice;
+  train: { x: ImagesInput; y: LabelsInput };
+  validation?: { x: ImagesInput; y: LabelsInput };
+  /** Default: the one-hot width of train.y, else its largest label + 1. */
+  numClasses?: number;
+  epochs?: number;
+  batchSize?: number;
+  /** Batch size for validation, evaluation and prediction (results do not depend on it). Default 1024. */
+  evalBatchSize?: number;
+  optimizer?: OptimizerName | OptimizerOptions;
+  lrSchedule?: LearningRateSchedule;
+  /** true: Keras's defaults with patience 10; false: none. Default: on for the CNN when validation data is given. */
+  earlyStopping?: boolean | EarlyStoppingOptions;
+  seed?: number;
+  shuffle?: boolean;
+  device?: 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
+  /** Intra-op CPU threads. Default: the machine's cores. */
+  threads?: number;
+  signal?: AbortSignal;
+  onEpochEnd?: (log: EpochLog) => void;
+  onBatchEnd?: (log: BatchLog) => void;
+  /** Minimum milliseconds between onBatchEnd calls. Default 100. */
+  batchProgressIntervalMs?: number;
+  /** 0 silent (default), 1 a progress bar on a TTY (epoch lines otherwise), 2 one line per epoch. */
+  verbose?: 0 | 1 | 2;
+  /** Continue training this model (its weights and optimizer state) instead of a new one. */
+  resume?: Model;
+}
+
+export interface ResolvedOptions {
+  model: Omit<NativeModelSpec, 'numClasses' | 'channels' | 'height' | 'width'>;
+  config: Omit<NativeTrainConfig, 'device'> & { device: 'auto' | string };
+  verbose: 0 | 1 | 2;
+}
+
+const isInt = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is number =>
+  typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
+const isPositive = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v > 0;
+
+const KNOWN_OPTIONS = new Set([
+  'model', 'train', 'validation', 'numClasses', 'epochs', 'batchSize', 'evalBatchSize', 'optimizer', 'lrSchedule',
+  'earlyStopping', 'seed', 'shuffle', 'device', 'threads', 'signal', 'onEpochEnd', 'onBatchEnd',
+  'batchProgressIntervalMs', 'verbose', 'resume',
+]);
+
+/** Resolves the model choice; ResNet depth must be 6n+2. */
+export function resolveModel(choice: unknown): { kind: 'cnn' | 'resnet'; depth: number } {
+  if (choice === 'cnn' || (typeof choice === 'object' && choice !== null && (choice as { kind?: unknown }).kind === 'cnn')) {
+    return { kind: 'cnn', depth: 0 };
+  }
+  if (choice === 'resnet' || (typeof choice === 'object' && choice !== null && (choice as { kind?: unknown }).kind === 'resnet')) {
+    const depth = typeof choice === 'object' ? ((choice as { depth?: unknown }).depth ?? 2) : 2;
+    if (!isInt(depth, 2, 1000) || (depth - 2) % 6 !== 0) {
+      throw new InvalidOptionError('model.depth', 'a ResNet v1 depth 6n+2 (2, 8, 14, 20, 32, 44, ...)', depth);
+    }
+    return { kind: 'resnet', depth };
+  }
+  throw new InvalidOptionError('model', "'cnn', 'resnet', { kind: 'cnn' } or { kind: 'resnet', depth }", choice);
+}
+
+function resolveOptimizer(value: unknown, kind: 'cnn' | 'resnet'): NativeTrainConfig['optimizer'] {
+  const given: Partial<OptimizerOptions> =
+    value === undefined ? { name: kind === 'cnn' ? 'sgd' : 'adam' } : typeof value === 'string' ? { name: value as OptimizerName } : (value as OptimizerOptions);
+  if (typeof given !== 'object' || given === null || (given.name !== 'sgd' && given.name !== 'adam')) {
+    throw new InvalidOptionError('optimizer', "'sgd', 'adam' or { name: 'sgd' | 'adam', learningRate?, ... }", value);
+  }
+  const out = {
+    name: given.name,
+    learningRate: given.learningRate ?? (given.name === 'sgd' ? 0.01 : 0.001),
+    momentum: given.momentum ?? 0,
+    nesterov: given.nesterov ?? false,
+    beta1: given.beta1 ?? 0.9,
+    beta2: given.beta2 ?? 0.999,
+    epsilon: given.epsilon ?? 1e-7,
+  };
+  if (!isPositive(out.learningRate)) throw new InvalidOptionError('optimizer.learningRate', 'a positive number', out.learningRate);
+  if (typeof out.momentum !== 'number' || !(out.momentum >= 0 && out.momentum < 1)) {
+    throw new InvalidOptionError('optimizer.momentum', 'a number in [0, 1)', out.momentum);
+  }
+  if (typeof out.nesterov !== 'boolean') throw new InvalidOptionError('optimizer.nesterov', 'a boolean', out.nesterov);
+  for (const key of ['beta1', 'beta2'] as const) {
+    if (typeof out[key] !== 'number' || !(out[key] >= 0 && out[key] < 1)) {
+      throw new InvalidOptionError(`optimizer.${key}`, 'a number in [0, 1)', out[key]);
+    }
+  }
+  if (!isPositive(out.epsilon)) throw new InvalidOptionError('optimizer.epsilon', 'a positive number', out.epsilon);
+  return out;
+}
+
+function resolveEarlyStopping(value: unknown, kind: 'cnn' | 'resnet', hasValidation: boolean): NativeTrainConfig['earlyStopping'] {
+  const off = { enabled: false, monitor: 'val_loss' as const, mode: 'min' as const, patience: 0, minDelta: 0, restoreBestWeights: false };
+  const wanted = value === undefined ? kind === 'cnn' && hasValidation : value !== false;
+  if (!wanted) return off;
+  if (value !== undefined && value !== true && (typeof value !== 'object' || value === null)) {
+    throw new InvalidOptionError('earlyStopping', 'a boolean or { monitor?, mode?, patience?, minDelta?, restoreBestWeights? }', value);
+  }
+  const given: EarlyStoppingOptions = typeof value === 'object' && value !== null ? (value as EarlyStoppingOptions) : {};
+  const monitor = given.monitor ?? 'val_loss';
+  if (!['val_loss', 'val_accuracy', 'loss', 'accuracy'].includes(monitor)) {
+    throw new InvalidOptionError('earlyStopping.monitor', "'val_loss', 'val_accuracy', 'loss' or 'accuracy'", monitor);
+  }
+  if (monitor.startsWith('val_') && !hasValidation) {
+    throw new InvalidOptionError('earlyStopping.monitor', "'loss' or 'accuracy' (there is no validation data)", monitor);
+  }
+  const mode = given.mode ?? (monitor.endsWith('accuracy') ? 'max' : 'min');
+  if (mode !== 'min' && mode !== 'max') throw new InvalidOptionError('earlyStopping.mode', "'min' or 'max'", mode);
+  const patience = given.patience ?? 10;
+  if (!isInt(patience, 0, 1_000_000)) throw new InvalidOptionError('earlyStopping.patience', 'an integer >= 0', patience);
+  const minDelta = Math.abs(given.minDelta ?? 0);
+  if (!Number.isFinite(minDelta)) throw new InvalidOptionError('earlyStopping.minDelta', 'a finite number', given.minDelta);
+  const restoreBestWeights = given.restoreBestWeights ?? false;
+  if (typeof restoreBestWeights !== 'boolean') throw new InvalidOptionError('earlyStopping.restoreBestWeights', 'a boolean', restoreBestWeights);
+  return { enabled: true, monitor, mode, patience, minDelta, restoreBestWeights };
+}
+
+/** The notebook's lr_schedule (defined there, never attached): 1e-3 scaled down after epochs 80, 120, 160, 180. */
+export function notebookLearningRate(epoch: number): number {
+  let lr = 1e-3;
+  if (epoch > 180) lr *= 0.5e-3;
+  else if (epoch > 160) lr *= 1e-3;
+  else if (epoch > 120) lr *= 1e-2;
+  else if (epoch > 80) lr *= 1e-1;
+  return lr;
+}
+
+function scheduleRates(schedule: unknown, epochs: number, base: number): number[] {
+  if (schedule === undefined) return [];
+  const fn = schedule === 'notebook' ? (epoch: number) => notebookLearningRate(epoch) : schedule;
+  if (typeof fn !== 'function') throw new InvalidOptionError('lrSchedule', "'notebook' or a function (epoch, learningRate) => number", schedule);
+  const rates: number[] = [];
+  for (let epoch = 0; epoch < epochs; epoch++) {
+    const lr = (fn as (e: number, lr: number) => unknown)(epoch, base);
+    if (!isPositive(lr)) throw new InvalidOptionError('lrSchedule', `a positive learning rate for epoch ${epoch}`, lr);
+    rates.push(lr);
+  }
+  return rates;
+}
+
+/** Validates every scalar option and fills the defaults (data is checked in inputs.ts). */
+export function resolveOptions(options: TrainOptions): ResolvedOptions {
+  if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'an object', options);
+  for (const key of Object.keys(options)) {
+    if (!KNOWN_OPTIONS.has(key)) throw new InvalidOptionError(key, `one of the known options (${[...KNOWN_OPTIONS].join(', ')})`, `unknown option '${key}'`);
+  }
+  const model = resolveModel(options.model);
+  const epochs = options.epochs ?? 25;
+  if (!isInt(epochs, 1, 1_000_000)) throw new InvalidOptionError('epochs', 'an integer >= 1', epochs);
+  const batchSize = options.batchSize ?? 128;
+  if (!isInt(batchSize, 1, 1 << 24)) throw new InvalidOptionError('batchSize', 'an integer >= 1', batchSize);
+  const evalBatchSize = options.evalBatchSize ?? 1024;
+  if (!isInt(evalBatchSize, 1, 1 << 24)) throw new InvalidOptionError('evalBatchSize', 'an integer >= 1', evalBatchSize);
+  const optimizer = resolveOptimizer(options.optimizer, model.kind);
+  const hasValidation = options.validation !== undefined;
+  const earlyStopping = resolveEarlyStopping(options.earlyStopping, model.kind, hasValidation);
+  const seed = options.seed ?? 0;
+  if (!isInt(seed, 0, 2 ** 53 - 1)) throw new InvalidOptionError('seed', 'an integer >= 0', seed);
+  const shuffle = options.shuffle ?? true;
+  if (typeof shuffle !== 'boolean') throw new InvalidOptionError('shuffle', 'a boolean', shuffle);
+  const device = options.device ?? 'auto';
+  if (typeof device !== 'string' || !/^(auto|cpu|cuda(:\d+)?)$/.test(device)) {
+    throw new InvalidOptionError('device', "'auto', 'cpu', 'cuda' or 'cuda:N'", device);
+  }
+  const threads = options.threads ?? availableParallelism();
+  if (!isInt(threads, 1, 4096)) throw new InvalidOptionError('threads', 'an integer >= 1', threads);
+  const batchProgressIntervalMs = options.batchProgressIntervalMs ?? 100;
+  if (typeof batchProgressIntervalMs !== 'number' || !(batchProgressIntervalMs >= 0)) {
+    throw new InvalidOptionError('batchProgressIntervalMs', 'a number >= 0', batchProgressIntervalMs);
+  }
+  const verbose = options.verbose ?? 0;
+  if (verbose !== 0 && verbose !== 1 && verbose !== 2) throw new InvalidOptionError('verbose', '0, 1 or 2', verbose);
+  for (const key of ['onEpochEnd', 'onBatchEnd'] as const) {
+    if (options[key] !== undefined && typeof options[key] !== 'function') throw new InvalidOptionError(key, 'a function', options[key]);
+  }
+  if (options.signal !== undefined && !(options.signal instanceof AbortSignal)) {
+    throw new InvalidOptionError('signal', 'an AbortSignal', options.signal);
+  }
+  if (options.numClasses !== undefined && !isInt(options.numClasses, 2, 100_000)) {
+    throw new InvalidOptionError('numClasses', 'an integer >= 2', options.numClasses);
+  }
+  return {
+    model,
+    config: {
+      epochs,
+      batchSize,
+      evalBatchSize,
+      optimizer,
+      epochLearningRates: scheduleRates(options.lrSchedule, epochs, optimizer.learningRate),
+      earlyStopping,
+      seed,
+      shuffle,
+      device,
+      threads,
+      batchProgressIntervalMs,
+    },
+    verbose,
+  };
+}
+
+/** 'auto' picks the first CUDA device when libtorch has CUDA and a GPU is visible. */
+export function resolveDevice(device: string, cudaAvailable: boolean): string {
+  if (device === 'auto') return cudaAvailable ? 'cuda:0' : 'cpu';
+  if (device === 'cuda') return 'cuda:0';
+  return device;
+}
+
+export { describeValue };

@@ -1,0 +1,191 @@
+/**
+ * trainModel(): Keras's Model.fit for the notebook's models, on a worker thread.
+ */
+import { InvalidOptionError } from '../errors.js';
+import { checkLabelRange, prepareImages, prepareLabels } from './inputs.js';
+import { runJob } from './job.js';
+import { Model } from './model.js';
+import { native, type NativeDataSpec } from './native.js';
+import { resolveDevice, resolveOptions, type TrainOptions } from './options.js';
+import { progressPrinter } from './progress.js';
+import type { EpochLog, History } from './types.js';
+
+export type { TrainOptions } from './options.js';
+
+export interface TrainResult {
+  model: Model;
+  history: History;
+  /** The 1-based epoch after which EarlyStopping stopped the run (absent when it ran every epoch). */
+  stoppedEpoch?: number;
+  /** The 1-based epoch with the best monitored value, when EarlyStopping was on. */
+  bestEpoch?: number;
+  restoredBestWeights: boolean;
+  /** Where it trained: 'cpu' or 'cuda:N'. */
+  device: string;
+  /** Wall time of the whole call. */
+  seconds: number;
+}
+
+/** Collects per-epoch records into Keras's History shape. */
+export function historyFrom(records: EpochLog[]): History {
+  return {
+    epoch: records.map((r) => r.epoch),
+    loss: records.map((r) => r.loss),
+    accuracy: records.map((r) => r.accuracy),
+    valLoss: records.map((r) => r.valLoss),
+    valAccuracy: records.map((r) => r.valAccuracy),
+    seconds: records.map((r) => r.seconds),
+    msPerStep: records.map((r) => r.msPerStep),
+    learningRate: records.map((r) => r.learningRate),
+  };
+}
+
+/**
+ * Trains the notebook's CNN or a ResNet v1 on a worker thread; the event loop
+ * keeps running. Defaults follow the notebook (batch 128, 25 epochs, SGD 0.01
+ * with EarlyStopping for the CNN, Adam 1e-3 for the ResNet).
+ *
+ * @example
+ * const { model, history } = await trainModel({
+ *   model: 'cnn',
+ *   train: { x: xTrain, y: yTrain },          // (N, 28, 28) float32, labels 0..4 or one-hot
+ *   validation: { x: xVal, y: yVal },
+ *   epochs: 25,
+ *   verbose: 1,
+ * });
+ */
+export async function trainModel(options: TrainOptions): Promise<TrainResult> {
+  const started = performance.now();
+  const resolved = resolveOptions(options);
+  if (typeof options.train !== 'object' || options.train === null) {
+    throw new InvalidOptionError('train', '{ x, y } with images and labels', options.train);
+  }
+  const trainX = prepareImages(options.train.x, 'train.x');
+  const trainY = prepareLabels(options.train.y, trainX.shape[0], 'train.y');
+  const samples = trainX.shape[0];
+  if (samples < 2) throw new InvalidOptionError('train.x', 'at least 2 images', `${samples}`);
+  if (resolved.config.batchSize > samples) {
+    throw new InvalidOptionError('batchSize', `at most the number of training images (${samples})`, resolved.config.batchSize);
+  }
+  let validation: NativeDataSpec | undefined;
+  let valImpliedClasses: number | undefined;
+  if (options.validation !== undefined) {
+    if (typeof options.validation !== 'object' || options.validation === null) {
+      throw new InvalidOptionError('validation', '{ x, y } with images and labels', options.validation);
+    }
+    const valX = prepareImages(options.validation.x, 'validation.x');
+    if (valX.shape[1] !== trainX.shape[1] || valX.shape[2] !== trainX.shape[2] || valX.shape[3] !== trainX.shape[3]) {
+      throw new InvalidOptionError('validation.x.shape', `images of the training size ${trainX.shape.slice(2).join('x')}`, valX.shape.slice(2).join('x'));
+    }
+    const valY = prepareLabels(options.validation.y, valX.shape[0], 'validation.y');
+    valImpliedClasses = valY.impliedClasses;
+    validation = { x: valX.data, shape: valX.shape, y: valY.data };
+    checkLabelRange(valY, options.numClasses ?? trainY.impliedClasses ?? Number.MAX_SAFE_INTEGER, 'validation.y');
+  }
+  const numClasses = options.numClasses ?? trainY.impliedClasses ?? valImpliedClasses;
+  if (numClasses === undefined) {
+    throw new InvalidOptionError('numClasses', 'a number of classes (it cannot be inferred from Tensor labels)', undefined);
+  }
+  checkLabelRange(trainY, numClasses, 'train.y');
+  if (trainX.shape[2] < 8 || trainX.shape[3] < 8) {
+    throw new InvalidOptionError('train.x.shape', 'images of at least 8x8 pixels', trainX.shape.slice(2).join('x'));
+  }
+
+  const binding = native();
+  const runtime = binding.info();
+  const device = resolveDevice(resolved.config.device, runtime.cudaAvailable);
+  if (device.startsWith('cuda') && !runtime.cudaAvailable) {
+    throw new InvalidOptionError('device', runtime.cudaCompiled ? "'cpu' (no CUDA GPU is visible)" : "'cpu' or 'auto' (this libtorch was built without CUDA)", device);
+  }
+
+  const resume = options.resume;
+  if (resume !== undefined) {
+    if (!(resume instanceof Model)) throw new InvalidOptionError('resume', 'a Model', resume);
+    const c = resume.config;
+    if (c.kind !== resolved.model.kind || (c.kind === 'resnet' && c.depth !== resolved.model.depth) || c.numClasses !== numClasses ||
+        c.height !== trainX.shape[2] || c.width !== trainX.shape[3]) {
+      throw new InvalidOptionError('resume', `a Model of the same architecture (${resolved.model.kind}, ${numClasses} classes, ${trainX.shape[2]}x${trainX.shape[3]})`,
+        `${c.kind}${c.kind === 'resnet' ? ` depth ${c.depth}` : ''}, ${c.numClasses} classes, ${c.height}x${c.width}`);
+    }
+  }
+
+  const printer = resolved.verbose > 0 ? progressPrinter(resolved.verbose as 1 | 2) : undefined;
+  const records: EpochLog[] = [];
+  const callbackErrors: unknown[] = [];
+  const safely = <T>(fn: ((log: T) => void) | undefined, log: T) => {
+    if (!fn) return;
+    try {
+      fn(log);
+    } catch (error) {
+      callbackErrors.push(error);
+    }
+  };
+  const previous = resume?.metadata.history;
+  const epochOffset = previous ? previous.epoch.length : 0;
+
+  const outcome = await runJob(
+    () =>
+      binding.train(
+        {
+          model: { ...resolved.model, numClasses, channels: trainX.shape[1], height: trainX.shape[2], width: trainX.shape[3] },
+          config: { ...resolved.config, device },
+          train: { x: trainX.data, shape: trainX.shape, y: trainY.data },
+          ...(validation ? { validation } : {}),
+          ...(resume ? { resume: resume.handle } : {}),
+        },
+        (log) => {
+          const shifted = { ...log, epoch: log.epoch + epochOffset, epochs: log.epochs + epochOffset };
+          records.push(shifted);
+          printer?.onEpoch(shifted);
+          safely(options.onEpochEnd, shifted);
+        },
+        (log) => {
+          const shifted = { ...log, epoch: log.epoch + epochOffset };
+          printer?.onBatch(shifted);
+          safely(options.onBatchEnd, shifted);
+        },
+      ),
+    options.signal,
+  );
+  if (callbackErrors.length > 0) {
+    outcome.model.dispose();
+    throw callbackErrors[0];
+  }
+  const stoppedEpoch = outcome.stoppedEpoch >= 0 ? outcome.stoppedEpoch + 1 + epochOffset : undefined;
+  if (stoppedEpoch !== undefined) printer?.onEarlyStop(stoppedEpoch);
+  const own = historyFrom(outcome.history.map((r) => ({ ...r, epoch: r.epoch + epochOffset, epochs: r.epochs + epochOffset })));
+  const history = previous ? concatHistory(previous, own) : own;
+  let model: Model;
+  if (resume) {
+    // Same native model, trained further: keep the caller's handle, extend its metadata.
+    outcome.model.dispose();
+    model = resume;
+  } else {
+    model = new Model(outcome.model);
+  }
+  model.metadata = {
+    ...model.metadata,
+    history,
+    options: describeOptions(resolved, numClasses, device),
+  };
+  return {
+    model,
+    history,
+    ...(stoppedEpoch !== undefined ? { stoppedEpoch } : {}),
+    ...(outcome.bestEpoch >= 0 ? { bestEpoch: outcome.bestEpoch + 1 + epochOffset } : {}),
+    restoredBestWeights: outcome.restoredBestWeights,
+    device: outcome.device,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+function concatHistory(a: History, b: History): History {
+  const out = {} as History;
+  for (const key of Object.keys(b) as (keyof History)[]) out[key] = [...(a[key] ?? []), ...b[key]];
+  return out;
+}
+
+function describeOptions(resolved: ReturnType<typeof resolveOptions>, numClasses: number, device: string): Record<string, unknown> {
+  const { epochLearningRates, ...config } = resolved.config;
+  return { model: resolved.model, numClasses, ...config, device, lrSchedule: epochLearningRates.length > 0 ? epochLearningRates : undefined };
+}
