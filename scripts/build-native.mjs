@@ -11,6 +11,9 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(join(root, 'package.json'));
 
+// The package's install script passes --if-missing: a built addon is left alone.
+if (process.argv.includes('--if-missing') && existsSync(join(root, 'build', 'Release', 'torchfit.node'))) process.exit(0);
+
 let cmakeJs;
 try {
   cmakeJs = join(dirname(require.resolve('cmake-js/package.json')), 'bin', 'cmake-js');

@@ -1,0 +1,191 @@
+/**
+ * The notebook end to end: load, shift labels, split as scikit-learn does,
+ * train the CNN and the ResNet, evaluate, save both models and write the report.
+ */
+import { existsSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { availableParallelism, platform } from 'node:os';
+import { join, resolve } from 'node:path';
+
+import { loadDataset, type Dataset } from '../data/dataset.js';
+import { labelsToZeroBased } from '../data/categorical.js';
+import type { NdArray } from '../data/ndarray.js';
+import { takeRows } from '../data/rows.js';
+import { notebookSplit } from '../data/split.js';
+import { writeReport } from '../report/report.js';
+import type { ReportInput, ReportRun } from '../report/types.js';
+import { info } from '../torch/info.js';
+import type { Model } from '../torch/model.js';
+import type { OptimizerOptions } from '../torch/options.js';
+import { trainModel } from '../torch/train.js';
+
+export interface NotebookOptions {
+  data: string;
+  /** The 10,000-image held-out file, evaluated when it exists. */
+  heldOut?: string;
+  models: ('cnn' | 'resnet')[];
+  depth: number;
+  epochs: number;
+  batchSize: number;
+  /** Per model when not given: SGD for the CNN, Adam for the ResNet. */
+  optimizer?: 'sgd' | 'adam';
+  learningRate?: number;
+  patience: number;
+  seed: number;
+  device: 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
+  threads: number;
+  out: string;
+  /** Train on the first N training images only (and evaluate on N/4), for a first look. */
+  limit?: number;
+  verbose: 0 | 1 | 2;
+  log?: (line: string) => void;
+}
+
+export interface NotebookResult {
+  dir: string;
+  html: string;
+  json: string;
+  report: ReportInput;
+}
+
+const MODEL_NAMES = { cnn: 'CNN', resnet: 'ResNet v1' } as const;
+
+function shape(a: NdArray): string {
+  return `(${a.shape.join(', ')})`;
+}
+
+function subset(dataset: Dataset, labels: Int32Array, indices: Int32Array, limit?: number) {
+  const chosen = limit !== undefined && limit < indices.length ? indices.subarray(0, limit) : indices;
+  const x = takeRows(dataset.features, chosen);
+  const y = Int32Array.from(chosen, (i) => labels[i]!);
+  return { x, y };
+}
+
+/**
+ * Runs the notebook and writes `out/report.html`, `out/results.json` and the
+ * trained models (`out/cnn.pt`, `out/resnet.pt`).
+ */
+export async function runNotebook(options: NotebookOptions): Promise<NotebookResult> {
+  const log = options.log ?? ((line: string) => console.log(line));
+  const runtime = info();
+  const loadStart = performance.now();
+  const dataset = await loadDataset(options.data);
+  log(`Loaded ${options.data} in ${((performance.now() - loadStart) / 1000).toFixed(2)} s: features ${shape(dataset.features)}, target ${shape(dataset.target)}`);
+  const labels = labelsToZeroBased(dataset.target);  // the notebook's `y - 1`
+  const n = dataset.features.shape[0]!;
+  const split = notebookSplit(n, 0);
+  const evalLimit = options.limit !== undefined ? Math.max(100, Math.floor(options.limit / 4)) : undefined;
+  const train = subset(dataset, labels, split.train, options.limit);
+  const val = subset(dataset, labels, split.val, evalLimit);
+  const test = subset(dataset, labels, split.test, evalLimit);
+  log(`x_train ${shape(train.x)}, x_val ${shape(val.x)}, x_test ${shape(test.x)}` + (options.limit ? ` (--quick/--limit subset)` : ''));
+
+  let heldOut: { x: NdArray; y: Int32Array } | undefined;
+  if (options.heldOut && existsSync(options.heldOut)) {
+    const extra = await loadDataset(options.heldOut);
+    const all = Int32Array.from({ length: extra.features.shape[0]! }, (_, i) => i);
+    heldOut = subset(extra, labelsToZeroBased(extra.target), all, evalLimit);
+    log(`Held-out file ${options.heldOut}: ${shape(heldOut.x)}`);
+  }
+
+  const dir = resolve(options.out);
+  await mkdir(dir, { recursive: true });
+  const runs: ReportRun[] = [];
+  for (const kind of options.models) {
+    const name = kind === 'cnn' ? MODEL_NAMES.cnn : `${MODEL_NAMES.resnet} depth ${options.depth}`;
+    log(`\n=== ${name} ===`);
+    const optimizer: OptimizerOptions = {
+      name: options.optimizer ?? (kind === 'cnn' ? 'sgd' : 'adam'),
+      ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
+    };
+    const result = await trainModel({
+      model: kind === 'cnn' ? 'cnn' : { kind: 'resnet', depth: options.depth },
+      train,
+      validation: val,
+      numClasses: dataset.classNames?.length ?? 5,
+      epochs: options.epochs,
+      batchSize: options.batchSize,
+      optimizer,
+      // The notebook stops the CNN early on val_loss; its ResNet runs every epoch.
+      earlyStopping: kind === 'cnn' ? { monitor: 'val_loss', patience: options.patience } : false,
+      seed: options.seed,
+      device: options.device,
+      threads: options.threads,
+      verbose: options.verbose,
+    });
+    const model = result.model;
+    const testEval = await model.evaluate(test.x, test.y);
+    const yPred = await model.predictClasses(test.x);
+    log(`${name} test accuracy: ${(testEval.accuracy * 100).toFixed(2)} % (loss ${testEval.loss.toFixed(4)}), trained in ${result.seconds.toFixed(1)} s on ${result.device}`);
+    let heldOutEval: ({ loss: number; accuracy: number; numSamples: number }) | undefined;
+    let heldOutPredictions: ReportRun['heldOutPredictions'];
+    if (heldOut) {
+      const e = await model.evaluate(heldOut.x, heldOut.y);
+      heldOutEval = { ...e, numSamples: heldOut.y.length };
+      heldOutPredictions = { yTrue: heldOut.y, yPred: await model.predictClasses(heldOut.x) };
+      log(`${name} held-out accuracy: ${(e.accuracy * 100).toFixed(2)} % on ${heldOut.y.length} images`);
+    }
+    await model.save(join(dir, `${kind}.pt`));
+    runs.push(toReportRun(name, model, result, testEval, { yTrue: test.y, yPred }, heldOutEval, heldOutPredictions));
+    model.dispose();
+  }
+
+  const report: ReportInput = {
+    title: 'Fashion-MNIST (5 classes): CNN and ResNet v1 on libtorch from Node.js',
+    createdAt: new Date().toISOString(),
+    dataset: {
+      file: options.data,
+      numSamples: n,
+      classNames: dataset.classNames ?? ['1', '2', '3', '4', '5'],
+      split: { train: train.y.length, val: val.y.length, test: test.y.length },
+      sampleImages: takeRows(train.x, Int32Array.from({ length: Math.min(40, train.y.length) }, (_, i) => i)),
+      sampleLabels: Int32Array.from(train.y.subarray(0, 40), (v) => v + 1),
+    },
+    runs,
+    environment: {
+      libtorchVersion: runtime.libtorchVersion,
+      device: runs[0]?.device ?? 'cpu',
+      threads: options.threads,
+      node: process.version,
+      platform: `${platform()} ${process.arch}, ${availableParallelism()} cores`,
+    },
+    options: { ...options, log: undefined },
+  };
+  const files = await writeReport(report, dir);
+  return { dir, html: files.html, json: files.json, report };
+}
+
+function toReportRun(
+  name: string,
+  model: Model,
+  result: Awaited<ReturnType<typeof trainModel>>,
+  testEval: { loss: number; accuracy: number },
+  test: { yTrue: Int32Array; yPred: Int32Array },
+  heldOut: ({ loss: number; accuracy: number; numSamples: number }) | undefined,
+  heldOutPredictions: ReportRun['heldOutPredictions'],
+): ReportRun {
+  const h = result.history;
+  const last = h.epoch.length - 1;
+  // Median over epochs, the first excluded when there are others (it carries warm-up).
+  const median = (values: number[]) => {
+    const v = (values.length > 1 ? values.slice(1) : values).slice().sort((a, b) => a - b);
+    return v.length === 0 ? 0 : v.length % 2 ? v[(v.length - 1) / 2]! : (v[v.length / 2 - 1]! + v[v.length / 2]!) / 2;
+  };
+  return {
+    name,
+    summary: model.summary(),
+    history: h,
+    ...(result.stoppedEpoch !== undefined ? { stoppedEpoch: result.stoppedEpoch } : {}),
+    device: result.device,
+    final: {
+      train: { loss: h.loss[last]!, accuracy: h.accuracy[last]! },
+      val: { loss: h.valLoss[last]!, accuracy: h.valAccuracy[last]! },
+      test: testEval,
+      ...(heldOut ? { heldOut } : {}),
+    },
+    test,
+    ...(heldOutPredictions ? { heldOutPredictions } : {}),
+    options: (model.metadata.options ?? {}) as Record<string, unknown>,
+    timings: { msPerStep: median(h.msPerStep), secondsPerEpoch: median(h.seconds), totalSeconds: result.seconds },
+  };
+}
