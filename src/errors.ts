@@ -89,8 +89,16 @@ export class AbortError extends TorchfitError {
   }
 }
 
+const DESCRIBED = Symbol('described');
+
+/** Wraps a ready-made description ("7 labels", "[8, 784]") so describeValue prints it unquoted. */
+export function described(text: string): unknown {
+  return { [DESCRIBED]: text };
+}
+
 /** Short, bounded description of a received value for error messages. */
 export function describeValue(value: unknown): string {
+  if (typeof value === 'object' && value !== null && DESCRIBED in value) return (value as { [DESCRIBED]: string })[DESCRIBED];
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value);

@@ -4,7 +4,7 @@
  * the native layer can trust them.
  */
 import type { NdArray } from '../data/ndarray.js';
-import { InvalidOptionError } from '../errors.js';
+import { described, InvalidOptionError } from '../errors.js';
 import type { NativeArray } from './native.js';
 import { Tensor } from './tensor.js';
 
@@ -36,7 +36,7 @@ export function prepareImages(x: ImagesInput, name: string): PreparedImages {
   const shape = nchw(x.shape, name);
   const expected = shape.reduce((a, b) => a * b, 1);
   if (x.data.length !== expected) {
-    throw new InvalidOptionError(`${name}.data`, `${expected} values for shape [${x.shape.join(', ')}]`, `${x.data.length} values`);
+    throw new InvalidOptionError(`${name}.data`, `${expected} values for shape [${x.shape.join(', ')}]`, described(`${x.data.length} values`));
   }
   let data: Float32Array;
   if (x.dtype === 'float32' && x.data instanceof Float32Array) {
@@ -48,7 +48,7 @@ export function prepareImages(x: ImagesInput, name: string): PreparedImages {
   }
   const bad = firstNonFinite(data);
   if (bad >= 0) {
-    throw new InvalidOptionError(name, 'finite pixel values', `${data[bad]} at flat index ${bad} (image ${Math.floor(bad / (expected / shape[0]))})`);
+    throw new InvalidOptionError(name, 'finite pixel values', described(`${data[bad]} at flat index ${bad} (image ${Math.floor(bad / (expected / shape[0]))})`));
   }
   return { data, shape };
 }
@@ -58,7 +58,7 @@ function nchw(shape: readonly number[], name: string): [number, number, number, 
   if (dims.length === 3) return [dims[0]!, 1, dims[1]!, dims[2]!];
   if (dims.length === 4 && dims[3] === 1 && dims[1] !== 1) return [dims[0]!, 1, dims[1]!, dims[2]!];
   if (dims.length === 4 && dims[1] === 1) return [dims[0]!, 1, dims[2]!, dims[3]!];
-  throw new InvalidOptionError(`${name}.shape`, '(N, H, W), (N, H, W, 1) or (N, 1, H, W) grayscale images', `[${dims.join(', ')}]`);
+  throw new InvalidOptionError(`${name}.shape`, '(N, H, W), (N, H, W, 1) or (N, 1, H, W) grayscale images', described(`[${dims.join(', ')}]`));
 }
 
 function firstNonFinite(data: Float32Array): number {
@@ -75,7 +75,7 @@ export function prepareLabels(y: LabelsInput, samples: number, name: string): Pr
   if (y instanceof Tensor) {
     const shape = y.shape;
     if (shape.length !== 1 || shape[0] !== samples) {
-      throw new InvalidOptionError(`${name}.shape`, `[${samples}] class indices`, `[${shape.join(', ')}]`);
+      throw new InvalidOptionError(`${name}.shape`, `[${samples}] class indices`, described(`[${shape.join(', ')}]`));
     }
     return { data: y.handle, impliedClasses: undefined };
   }
@@ -96,8 +96,8 @@ export function prepareLabels(y: LabelsInput, samples: number, name: string): Pr
   }
   if (nd.shape.length === 2) {
     const [n, c] = nd.shape as [number, number];
-    if (n !== samples) throw new InvalidOptionError(`${name}.shape`, `${samples} rows (one per image)`, `[${nd.shape.join(', ')}]`);
-    if (c < 2) throw new InvalidOptionError(`${name}.shape`, 'at least 2 one-hot columns', `[${nd.shape.join(', ')}]`);
+    if (n !== samples) throw new InvalidOptionError(`${name}.shape`, `${samples} rows (one per image)`, described(`[${nd.shape.join(', ')}]`));
+    if (c < 2) throw new InvalidOptionError(`${name}.shape`, 'at least 2 one-hot columns', described(`[${nd.shape.join(', ')}]`));
     const out = new Int32Array(n);
     for (let i = 0; i < n; i++) {
       let best = 0;
@@ -106,18 +106,18 @@ export function prepareLabels(y: LabelsInput, samples: number, name: string): Pr
     }
     return { data: out, impliedClasses: c };
   }
-  throw new InvalidOptionError(`${name}.shape`, '(N) class indices or (N, C) one-hot rows', `[${nd.shape.join(', ')}]`);
+  throw new InvalidOptionError(`${name}.shape`, '(N) class indices or (N, C) one-hot rows', described(`[${nd.shape.join(', ')}]`));
 }
 
 function indices(out: Int32Array, values: ArrayLike<number>, samples: number, name: string): PreparedLabels {
   if (values.length !== samples) {
-    throw new InvalidOptionError(name, `${samples} labels (one per image)`, `${values.length} labels`);
+    throw new InvalidOptionError(name, `${samples} labels (one per image)`, described(`${values.length} labels`));
   }
   let max = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (!Number.isInteger(v) || v < 0 || v > 1_000_000) {
-      throw new InvalidOptionError(name, 'integral class indices 0..C-1 (shift labels 1..C with labelsToZeroBased)', `${v} at index ${i}`);
+      throw new InvalidOptionError(name, 'integral class indices 0..C-1 (shift labels 1..C with labelsToZeroBased)', described(`${v} at index ${i}`));
     }
     out[i] = v;
     if (v > max) max = v;
@@ -131,7 +131,7 @@ export function checkLabelRange(labels: PreparedLabels, numClasses: number, name
   const data = labels.data;
   for (let i = 0; i < data.length; i++) {
     if (data[i]! >= numClasses) {
-      throw new InvalidOptionError(name, `class indices 0..${numClasses - 1}`, `${data[i]} at index ${i}`);
+      throw new InvalidOptionError(name, `class indices 0..${numClasses - 1}`, described(`${data[i]} at index ${i}`));
     }
   }
 }

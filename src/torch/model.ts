@@ -4,7 +4,7 @@
  */
 import { resolve } from 'node:path';
 
-import { CheckpointError, InvalidOptionError, TorchfitError } from '../errors.js';
+import { CheckpointError, described, InvalidOptionError, TorchfitError } from '../errors.js';
 import type { NdArray } from '../data/ndarray.js';
 import { checkLabelRange, prepareImages, prepareLabels, type ImagesInput, type LabelsInput } from './inputs.js';
 import { runJob } from './job.js';
@@ -174,7 +174,7 @@ export class Model {
     const images = prepareImages(x, name);
     const c = this.config;
     if (images.shape[2] !== c.height || images.shape[3] !== c.width) {
-      throw new InvalidOptionError(`${name}.shape`, `${c.height}x${c.width} images for this model`, `${images.shape[2]}x${images.shape[3]}`);
+      throw new InvalidOptionError(`${name}.shape`, `${c.height}x${c.width} images for this model`, described(`${images.shape[2]}x${images.shape[3]}`));
     }
     return images;
   }

@@ -5,7 +5,7 @@
  */
 import { availableParallelism } from 'node:os';
 
-import { describeValue, InvalidOptionError } from '../errors.js';
+import { described, describeValue, InvalidOptionError } from '../errors.js';
 import type { ImagesInput, LabelsInput } from './inputs.js';
 import type { NativeModelSpec, NativeTrainConfig } from './native.js';
 import type { BatchLog, EpochLog } from './types.js';
@@ -181,7 +181,7 @@ function scheduleRates(schedule: unknown, epochs: number, base: number): number[
 export function resolveOptions(options: TrainOptions): ResolvedOptions {
   if (typeof options !== 'object' || options === null) throw new InvalidOptionError('options', 'an object', options);
   for (const key of Object.keys(options)) {
-    if (!KNOWN_OPTIONS.has(key)) throw new InvalidOptionError(key, `one of the known options (${[...KNOWN_OPTIONS].join(', ')})`, `unknown option '${key}'`);
+    if (!KNOWN_OPTIONS.has(key)) throw new InvalidOptionError(key, `one of the known options (${[...KNOWN_OPTIONS].join(', ')})`, described(`unknown option '${key}'`));
   }
   const model = resolveModel(options.model);
   const epochs = options.epochs ?? 25;

@@ -2,7 +2,7 @@
  * Tensors owned by the native addon. Data is copied in once; training and
  * evaluation then use it without another copy from JavaScript.
  */
-import { InvalidOptionError, TorchfitError } from '../errors.js';
+import { described, InvalidOptionError, TorchfitError } from '../errors.js';
 import { native, type NativeTensor } from './native.js';
 
 /** Tensor dtypes the addon stores. */
@@ -58,7 +58,7 @@ export class Tensor {
     }
     const size = shape.reduce((a, b) => a * b, 1);
     if (size !== data.length) {
-      throw new InvalidOptionError('shape', `dimensions whose product is the data length ${data.length}`, `[${shape.join(', ')}] (${size} elements)`);
+      throw new InvalidOptionError('shape', `dimensions whose product is the data length ${data.length}`, described(`[${shape.join(', ')}] (${size} elements)`));
     }
     const dtype = options.dtype ?? defaultDtype;
     if (![...DEFAULT_DTYPE.values(), 'bool'].includes(dtype)) {

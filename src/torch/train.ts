@@ -1,7 +1,7 @@
 /**
  * trainModel(): Keras's Model.fit for the notebook's models, on a worker thread.
  */
-import { InvalidOptionError } from '../errors.js';
+import { described, InvalidOptionError } from '../errors.js';
 import { checkLabelRange, prepareImages, prepareLabels } from './inputs.js';
 import { runJob } from './job.js';
 import { Model } from './model.js';
@@ -63,7 +63,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const trainX = prepareImages(options.train.x, 'train.x');
   const trainY = prepareLabels(options.train.y, trainX.shape[0], 'train.y');
   const samples = trainX.shape[0];
-  if (samples < 2) throw new InvalidOptionError('train.x', 'at least 2 images', `${samples}`);
+  if (samples < 2) throw new InvalidOptionError('train.x', 'at least 2 images', described(`${samples}`));
   if (resolved.config.batchSize > samples) {
     throw new InvalidOptionError('batchSize', `at most the number of training images (${samples})`, resolved.config.batchSize);
   }
@@ -75,7 +75,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     }
     const valX = prepareImages(options.validation.x, 'validation.x');
     if (valX.shape[1] !== trainX.shape[1] || valX.shape[2] !== trainX.shape[2] || valX.shape[3] !== trainX.shape[3]) {
-      throw new InvalidOptionError('validation.x.shape', `images of the training size ${trainX.shape.slice(2).join('x')}`, valX.shape.slice(2).join('x'));
+      throw new InvalidOptionError('validation.x.shape', `images of the training size ${trainX.shape.slice(2).join('x')}`, described(valX.shape.slice(2).join('x')));
     }
     const valY = prepareLabels(options.validation.y, valX.shape[0], 'validation.y');
     valImpliedClasses = valY.impliedClasses;
@@ -88,7 +88,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   }
   checkLabelRange(trainY, numClasses, 'train.y');
   if (trainX.shape[2] < 8 || trainX.shape[3] < 8) {
-    throw new InvalidOptionError('train.x.shape', 'images of at least 8x8 pixels', trainX.shape.slice(2).join('x'));
+    throw new InvalidOptionError('train.x.shape', 'images of at least 8x8 pixels', described(trainX.shape.slice(2).join('x')));
   }
 
   const binding = native();
