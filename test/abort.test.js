@@ -3,7 +3,7 @@ import test from 'ava';
 import { AbortError, liveTensors, trainModel } from '../dist/index.js';
 import { realImages } from './_torch-helpers.js';
 
-test('abort mid-epoch rejects with AbortError within a batch and frees the tensors', async (t) => {
+test.serial('abort mid-epoch rejects with AbortError within a batch and frees the tensors', async (t) => {
   const train = await realImages(2048);
   const before = liveTensors();
   const controller = new AbortController();

@@ -82,7 +82,7 @@ test('onBatchEnd is throttled and sees running means', async (t) => {
   t.true(batches.every((b) => b.steps === 32 && b.epoch === 1 && Number.isFinite(b.loss)));
 });
 
-test('live tensors return to the baseline after train, evaluate, predict and dispose', async (t) => {
+test.serial('live tensors return to the baseline after train, evaluate, predict and dispose', async (t) => {
   const train = await realImages(512);
   const before = liveTensors();
   const r = await trainModel({ model: 'cnn', train, epochs: 1, threads: 1 });

@@ -132,7 +132,7 @@ export class Model {
   async save(path: string, options: { includeOptimizer?: boolean } = {}): Promise<void> {
     if (typeof path !== 'string' || path.length === 0) throw new InvalidOptionError('path', 'a file path', path);
     const handle = this.live();
-    const configJson = JSON.stringify({ config: this.config, metadata: this.metadata });
+    const configJson = JSON.stringify({ config: this.config, metadata: this.metadata }, encodeNonFinite);
     await runJob(() => handle.save(resolve(path), configJson, options.includeOptimizer ?? true));
   }
 
@@ -155,7 +155,7 @@ export class Model {
     }
     let metadata: ModelMetadata = {};
     try {
-      const parsed = JSON.parse(result.configJson) as { metadata?: ModelMetadata };
+      const parsed = JSON.parse(result.configJson, decodeNonFinite) as { metadata?: ModelMetadata };
       metadata = typeof parsed.metadata === 'object' && parsed.metadata !== null ? parsed.metadata : {};
     } catch {
       result.model.dispose();
@@ -183,6 +183,18 @@ export class Model {
     if (this.handle.disposed) throw new TorchfitError('ERR_DISPOSED', 'the Model was disposed');
     return this.handle;
   }
+}
+
+// JSON has no NaN or Infinity (val_loss is NaN without validation data): keep them as tagged strings.
+function encodeNonFinite(_key: string, value: unknown): unknown {
+  return typeof value === 'number' && !Number.isFinite(value) ? { $number: String(value) } : value;
+}
+
+function decodeNonFinite(_key: string, value: unknown): unknown {
+  if (typeof value === 'object' && value !== null && Object.keys(value).length === 1 && typeof (value as { $number?: unknown }).$number === 'string') {
+    return Number((value as { $number: string }).$number);
+  }
+  return value;
 }
 
 function batchSizeOf(options: PredictOptions): number {
