@@ -154,7 +154,7 @@ Checkpoint read_checkpoint(const std::string& path) {
   const auto kind = md.at("kind").toStringRef();
   if (kind != "cnn" && kind != "resnet") fail(path, "field 'model.kind' is '" + kind + "', expected 'cnn' or 'resnet'");
   c.model.kind = kind == "resnet" ? ModelKind::ResNet : ModelKind::Cnn;
-  c.model.depth = field("depth", 2, 1000);
+  c.model.depth = field("depth", 0, 1000);
   c.model.num_classes = field("num_classes", 2, 100000);
   c.model.channels = field("channels", 1, 64);
   c.model.height = field("height", 8, 4096);
