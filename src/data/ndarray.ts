@@ -20,3 +20,38 @@ export interface NdArray {
   shape: number[];
   data: TypedArray;
 }
+
+/**
+ * A numpy object array (dtype `O`) that was not a 0-d wrapper: its elements in
+ * C order. Only the unpickler produces these.
+ */
+export interface ObjectArray {
+  dtype: 'object';
+  shape: number[];
+  data: unknown[];
+}
+
+/**
+ * Number of elements of a shape (1 for `[]`).
+ *
+ * @example
+ * shapeSize([2, 3]); // 6
+ */
+export function shapeSize(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
+}
+
+/**
+ * True when `value` looks like an NdArray of a known dtype (the data's length
+ * is not checked here; writers check it).
+ *
+ * @example
+ * isNdArray({ dtype: 'uint8', shape: [2], data: new Uint8Array(2) }); // true
+ */
+export function isNdArray(value: unknown): value is NdArray {
+  if (typeof value !== 'object' || value === null) return false;
+  const v = value as Partial<NdArray>;
+  return typeof v.dtype === 'string' && v.dtype !== ('object' as string) && Array.isArray(v.shape) && ArrayBuffer.isView(v.data);
+}
