@@ -15,7 +15,7 @@ const log = (message) => console.log(`setup: ${message}`);
 
 // Required to build and test; the rest serve the Python reference, the browser test and fonts in figures.
 const REQUIRED = ['g++', 'cmake', 'libtorch-dev', 'dataset-fashion-mnist'];
-const OPTIONAL = ['python3-torch', 'python3-sklearn', 'python3-numpy', 'chromium', 'fonts-dejavu-core'];
+const OPTIONAL = ['python3-torch', 'python3-sklearn', 'python3-numpy', 'chromium', 'fonts-liberation', 'fonts-dejavu-core'];
 
 function run(command, args, options = {}) {
   const result = spawnSync(command, args, { stdio: 'inherit', cwd: root, ...options });

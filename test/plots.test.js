@@ -70,14 +70,14 @@ function darkShare(png) {
   return dark / (img.width * img.height);
 }
 
-test('fonts for PNG text are installed', (t) => {
+test('fonts for PNG text are installed', async (t) => {
   const fonts = fontStatus();
   t.false(fonts.missing, 'No Liberation Sans or DejaVu Sans font file found: run `npm run setup` (it installs fonts-liberation), or `sudo apt-get install fonts-liberation`');
   t.log(`PNG text font: ${fonts.family} (${fonts.files.length} files)`);
   // resvg drops text it has no font for: the same SVG with text must have more ink than without.
   const frame = (body) => `<svg xmlns="http://www.w3.org/2000/svg" width="200" height="40">${body}</svg>`;
-  const withText = darkShare(svgToPng(frame('<text x="5" y="30" font-size="24" font-family="sans-serif">Accuracy</text>'), 1));
-  const blank = darkShare(svgToPng(frame(''), 1));
+  const withText = darkShare(await svgToPng(frame('<text x="5" y="30" font-size="24" font-family="sans-serif">Accuracy</text>'), 1));
+  const blank = darkShare(await svgToPng(frame(''), 1));
   t.is(blank, 0);
   t.true(withText > 0.02, `text drawn (${withText})`);
 });

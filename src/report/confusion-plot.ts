@@ -114,5 +114,5 @@ export async function renderConfusionMatrix(matrix: readonly (readonly number[])
     config: { axis: { grid: false, domain: false, ticks: false, labelFontSize: 11, labelPadding: 6 }, view: { stroke: null } },
   });
   const { width, height } = svgSize(svg);
-  return { svg, png: svgToPng(svg, pngScale), width, height };
+  return { svg, png: await svgToPng(svg, pngScale), width, height };
 }

@@ -146,7 +146,7 @@ export async function renderTrainingCurves(runs: readonly CurveRun[], options: T
     config: { legend: { orient: 'bottom', direction: 'horizontal', columnPadding: 16 } },
   });
   const { width, height } = svgSize(svg);
-  return { svg, png: svgToPng(svg, pngScale), width, height };
+  return { svg, png: await svgToPng(svg, pngScale), width, height };
 }
 
 /** Checks that a History has the arrays the curves need, all of the same length. */

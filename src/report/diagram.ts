@@ -115,10 +115,10 @@ export async function renderModelDiagram(summary: ModelSummary, options: ModelDi
   const raw = (await viz()).renderString(dot, { format: 'svg', engine: 'dot' });
   // Graphviz sized the text with Helvetica's metrics; Liberation Sans has the same
   // metrics and is what we ship, so name it first (browsers and resvg then agree).
+  // Drop the XML declaration, doctype and comments before <svg> so the file can also be inlined.
   const svg = raw
-    .replace(/^<\?xml[^>]*>\s*/, '')
-    .replace(/^<!DOCTYPE[^>]*>\s*/m, '')
+    .slice(raw.indexOf('<svg'))
     .replace(/font-family="Helvetica,sans-Serif"/g, `font-family="${escapeXml(FONT_FAMILY)}"`);
   const { width, height } = svgSize(svg);
-  return { svg: svg.slice(svg.indexOf('<svg')), png: svgToPng(svg.slice(svg.indexOf('<svg')), pngScale), width, height };
+  return { svg, png: await svgToPng(svg, pngScale), width, height };
 }

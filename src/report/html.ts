@@ -100,7 +100,8 @@ function optionValue(v: unknown): string {
 }
 
 function optionsTable(options: Record<string, unknown> | undefined): string {
-  const entries = Object.entries(options ?? {});
+  // What results.json cannot keep (undefined, callbacks) is not shown either, so a redrawn page is the same.
+  const entries = Object.entries(options ?? {}).filter(([, v]) => v !== undefined && typeof v !== 'function' && typeof v !== 'symbol');
   if (entries.length === 0) return '<p class="meta">No options recorded.</p>';
   return table(['Option', 'Value'], entries.map(([k, v]) => [`<code>${e(k)}</code>`, optionValue(v)]));
 }

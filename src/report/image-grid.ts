@@ -1,7 +1,6 @@
 /**
  * The sample-image grid: the notebook's first 40 training images, in its layout.
  */
-import { PNG } from 'pngjs';
 import type { NdArray } from '../data/ndarray.js';
 import { InvalidOptionError } from '../errors.js';
 import { FONT_FAMILY, INK, escapeXml, pngScaleOf, svgToPng, textWidth, type Figure, type FigureOptions } from './render.js';
@@ -92,6 +91,7 @@ export async function renderImageGrid(images: NdArray, options: ImageGridOptions
   const height = Math.ceil(titleHeight + gridH + 2 * MARGIN);
 
   // One grayscale mosaic of every image, upscaled by pixel repetition, embedded once.
+  const { PNG } = await import('pngjs');
   const mosaic = new PNG({ width: gridW, height: gridH, colorType: 0, inputColorType: 0, bitDepth: 8, inputHasAlpha: false });
   const buf = Buffer.alloc(gridW * gridH, 255);
   const cells: Array<{ x: number; y: number; k: number }> = [];
@@ -135,7 +135,7 @@ export async function renderImageGrid(images: NdArray, options: ImageGridOptions
   }
   parts.push('</svg>');
   const svg = parts.join('\n');
-  return { svg, png: svgToPng(svg, pngScale), width, height };
+  return { svg, png: await svgToPng(svg, pngScale), width, height };
 }
 
 /** Splits a caption at spaces so each line fits `maxWidth` pixels (a long word is kept whole). */

@@ -3,8 +3,11 @@
  * the text-width table that Vega lays text out with.
  */
 import { existsSync } from 'node:fs';
-import { Resvg } from '@resvg/resvg-js';
-import * as vega from 'vega';
+
+// Vega and resvg take most of a second to load: they are loaded on the first
+// figure, not when torchfit is imported (every CLI command imports it).
+let vegaModule: Promise<typeof import('vega')> | undefined;
+const loadVega = () => (vegaModule ??= import('vega'));
 
 /** A rendered figure: the same picture as SVG text and as a PNG. */
 export interface Figure {
@@ -37,7 +40,7 @@ export const PALETTE = ['#4e79a7', '#f28e2b', '#59a14f', '#e15759', '#76b7b2', '
 export const INK = '#1f2937';
 export const MUTED = '#6b7280';
 
-const FONT_CANDIDATES: ReadonlyArray<{ family: string; files: string[] }> = [
+const FONT_CANDIDATES: ReadonlyArray<{ family: string; files: string[]; monospace?: boolean }> = [
   {
     family: 'Liberation Sans',
     files: [
@@ -62,6 +65,7 @@ const FONT_CANDIDATES: ReadonlyArray<{ family: string; files: string[] }> = [
   },
   {
     family: 'Liberation Mono',
+    monospace: true,
     files: ['/usr/share/fonts/truetype/liberation/LiberationMono-Regular.ttf', '/usr/share/fonts/truetype/dejavu/DejaVuSansMono.ttf'],
   },
 ];
@@ -72,6 +76,8 @@ export interface FontStatus {
   files: string[];
   /** The family used for generic sans-serif text. */
   family: string;
+  /** The family used for monospace text. */
+  monospaceFamily: string;
   /** True when no known font file was found; PNGs may then lack text. */
   missing: boolean;
 }
@@ -92,12 +98,15 @@ export function fontStatus(): FontStatus {
   if (fontStatusCache) return fontStatusCache;
   const files: string[] = [];
   let family = '';
+  let monospaceFamily = '';
   for (const c of FONT_CANDIDATES) {
     const found = c.files.filter((f) => existsSync(f));
-    if (found.length > 0 && family === '' && c.family !== 'Liberation Mono') family = c.family;
     files.push(...found);
+    if (found.length === 0) continue;
+    if (c.monospace) monospaceFamily ||= found[0]!.includes('DejaVu') ? 'DejaVu Sans Mono' : c.family;
+    else family ||= c.family;
   }
-  fontStatusCache = { files, family: family || 'sans-serif', missing: family === '' };
+  fontStatusCache = { files, family: family || 'sans-serif', monospaceFamily: monospaceFamily || family || 'monospace', missing: family === '' };
   return fontStatusCache;
 }
 
@@ -105,14 +114,15 @@ let warnedNoFont = false;
 
 /**
  * Draws an SVG as a PNG with resvg (no browser, no system font scan when our
- * fonts are found).
+ * fonts are found). It renders on libuv's thread pool, so the event loop (and a
+ * training run's progress callbacks) keep going meanwhile.
  *
  * @example
  * ```ts
- * const png = svgToPng('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', 2); // 20×20 PNG
+ * const png = await svgToPng('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>', 2); // 20×20 PNG
  * ```
  */
-export function svgToPng(svg: string, scale = 2): Buffer {
+export async function svgToPng(svg: string, scale = 2): Promise<Buffer> {
   const fonts = fontStatus();
   if (fonts.missing && !warnedNoFont) {
     warnedNoFont = true;
@@ -121,7 +131,8 @@ export function svgToPng(svg: string, scale = 2): Buffer {
         'Run `npm run setup` (it installs fonts-liberation) or `sudo apt-get install fonts-liberation`.',
     );
   }
-  const resvg = new Resvg(svg, {
+  const { renderAsync } = await import('@resvg/resvg-js');
+  const rendered = await renderAsync(svg, {
     fitTo: { mode: 'zoom', value: scale },
     background: '#ffffff',
     // Nearest-neighbour scaling keeps the 28×28 images' pixels sharp.
@@ -132,11 +143,11 @@ export function svgToPng(svg: string, scale = 2): Buffer {
       defaultFontFamily: fonts.family,
       sansSerifFamily: fonts.family,
       serifFamily: fonts.family,
-      monospaceFamily: fonts.files.some((f) => f.includes('Mono')) ? (fonts.files.some((f) => f.includes('LiberationMono')) ? 'Liberation Mono' : 'DejaVu Sans Mono') : fonts.family,
+      monospaceFamily: fonts.monospaceFamily,
     },
     logLevel: 'off',
   });
-  return Buffer.from(resvg.render().asPng());
+  return Buffer.from(rendered.asPng());
 }
 
 /** Validates the options every render function shares and returns the PNG scale. */
@@ -187,6 +198,7 @@ export function textWidth(text: string, fontSize: number, bold = false): number 
 
 /** Runs `fn` with Vega measuring text by our width table instead of its 0.8 em guess. */
 export async function withTextMetrics<T>(fn: () => Promise<T>): Promise<T> {
+  const vega = await loadVega();
   // textMetrics is public in vega's JavaScript API but missing from its typings.
   const metrics = (vega as unknown as { textMetrics: { width: (item: VegaTextItem, text?: unknown) => number } }).textMetrics;
   const previous = metrics.width;
@@ -214,6 +226,20 @@ function measureItem(item: VegaTextItem, text?: unknown): number {
   const size = typeof item.fontSize === 'number' ? item.fontSize : 11;
   const bold = item.fontWeight === 'bold' || (typeof item.fontWeight === 'number' && item.fontWeight >= 600);
   return textWidth(s, size, bold);
+}
+
+/**
+ * Vega numbers gradient and clip ids with a process-wide counter, so the same
+ * chart drawn twice (or while another is drawn) gets other ids. Renumbering them
+ * per document makes the SVG depend on its input only.
+ */
+function renumberDefs(svg: string): string {
+  const ids = [...svg.matchAll(/\bid="([^"]+)"/g)].map((m) => m[1]!);
+  if (ids.length === 0) return svg;
+  const rename = new Map(ids.map((id, i) => [id, `${id.replace(/_?\d+$/, '')}_${i + 1}`]));
+  return svg
+    .replace(/\bid="([^"]+)"/g, (_m, id: string) => `id="${rename.get(id)}"`)
+    .replace(/url\(#([^)]+)\)/g, (m, id: string) => (rename.has(id) ? `url(#${rename.get(id)})` : m));
 }
 
 /** Escapes text for SVG/XML content and attribute values. */
@@ -264,7 +290,7 @@ export const VEGA_CONFIG = {
  * ```
  */
 export async function vegaLiteToSvg(spec: Record<string, unknown>): Promise<string> {
-  const vl = await import('vega-lite');
+  const [vl, vega] = await Promise.all([import('vega-lite'), loadVega()]);
   const config = { ...VEGA_CONFIG, ...(spec.config as object | undefined) } as Record<string, unknown>;
   for (const k of ['legend', 'axis', 'title'] as const) {
     config[k] = { ...(VEGA_CONFIG[k] as object), ...((spec.config as Record<string, object> | undefined)?.[k] ?? {}) };
@@ -273,11 +299,9 @@ export async function vegaLiteToSvg(spec: Record<string, unknown>): Promise<stri
   const quiet = { level: () => quiet, warn: () => quiet, info: () => quiet, debug: () => quiet, error: (...args: unknown[]) => { throw new Error(args.map(String).join(' ')); } };
   const compiled = vl.compile({ ...spec, config } as unknown as Parameters<typeof vl.compile>[0], { logger: quiet as never }).spec;
   return withTextMetrics(async () => {
-    // Gradient ids count up across renders; restart them so the same input gives the same SVG.
-    vega.resetSVGDefIds();
     const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
     try {
-      return await view.toSVG();
+      return renumberDefs(await view.toSVG());
     } finally {
       view.finalize();
     }

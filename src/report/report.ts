@@ -10,7 +10,7 @@ import { renderTrainingCurves } from './curves.js';
 import { renderModelDiagram } from './diagram.js';
 import { renderImageGrid } from './image-grid.js';
 import { renderReportHtml, type PageData, type PageFigure, type PageRun, type SplitMetrics } from './html.js';
-import type { Figure } from './render.js';
+import { PALETTE, type Figure } from './render.js';
 import { RESULTS_FORMAT, RESULTS_VERSION, checkReportInput, serializeReportInput } from './results.js';
 import type { ReportFiles, ReportInput, ReportPredictions } from './types.js';
 
@@ -80,25 +80,34 @@ export async function writeReport(input: ReportInput, dir: string): Promise<Repo
   const shownNames = displayNames(classNames);
   const files = new Map<string, string | Buffer>();
   const order: string[] = [];
+  const pending: Array<Promise<void>> = [];
 
-  const add = (base: string, fig: Figure, alt: string, caption: string): PageFigure => {
+  // Figures are drawn concurrently (resvg works on the thread pool) and filed in
+  // page order; their sizes are filled in when they are done.
+  const add = (base: string, drawing: Promise<Figure>, alt: string, caption: string): PageFigure => {
     const svgPath = `${FIGURES_DIR}/${base}.svg`;
     const pngPath = `${FIGURES_DIR}/${base}.png`;
-    files.set(svgPath, fig.svg);
-    files.set(pngPath, fig.png);
     order.push(svgPath, pngPath);
-    return { svgPath, pngPath, width: fig.width, height: fig.height, alt, caption };
+    const figure: PageFigure = { svgPath, pngPath, width: 0, height: 0, alt, caption };
+    pending.push(
+      drawing.then((fig) => {
+        files.set(svgPath, fig.svg);
+        files.set(pngPath, fig.png);
+        figure.width = fig.width;
+        figure.height = fig.height;
+      }),
+    );
+    return figure;
   };
 
   let samples: PageFigure | undefined;
   const d = input.dataset;
   if (d.sampleImages) {
     const n = Math.min(40, d.sampleImages.shape[0] ?? 0);
-    const fig = await renderImageGrid(d.sampleImages, {
+    const fig = renderImageGrid(d.sampleImages, {
       labels: d.sampleLabels && d.sampleLabels.length >= n ? d.sampleLabels : undefined,
       classNames,
       labelBase: 1,
-      title: `First ${n} training images`,
     });
     samples = add(
       'samples',
@@ -110,26 +119,28 @@ export async function writeReport(input: ReportInput, dir: string): Promise<Repo
 
   const used = new Set<string>();
   const pageRuns: PageRun[] = [];
-  for (const run of input.runs) {
+  for (const [index, run] of input.runs.entries()) {
+    // Each run keeps its colour on every chart: its own curves and the comparison.
+    const color = PALETTE[index % PALETTE.length]!;
     let base = slug(run.name);
     for (let i = 2; used.has(base); i++) base = `${slug(run.name)}-${i}`;
     used.add(base);
     const curves = add(
       `${base}-curves`,
-      await renderTrainingCurves([{ name: run.name, history: run.history, stoppedEpoch: run.stoppedEpoch }]),
+      renderTrainingCurves([{ name: run.name, history: run.history, stoppedEpoch: run.stoppedEpoch, color }]),
       `${run.name}: loss and accuracy per epoch`,
       `${run.name}: loss and accuracy per epoch, training (solid) and validation (dashed).`,
     );
     const diagram = add(
       `${base}-model`,
-      await renderModelDiagram(run.summary),
+      renderModelDiagram(run.summary),
       `${run.name}: model diagram`,
       `${run.summary.name}: layers with their input and output shapes (batch dimension None).`,
     );
     const test = splitMetrics(run.test, classNames);
     const confusionTest = add(
       `${base}-confusion-test`,
-      await renderConfusionMatrix(test.confusionMatrix, {
+      renderConfusionMatrix(test.confusionMatrix, {
         classNames: shownNames,
         title: `${run.name}: confusion matrix, test split`,
         subtitle: `${test.numSamples.toLocaleString('en-US')} images · accuracy ${(test.accuracy * 100).toFixed(2)} % · cell: count and share of the true class`,
@@ -143,7 +154,7 @@ export async function writeReport(input: ReportInput, dir: string): Promise<Repo
       page.heldOut = held;
       page.figures.confusionHeldOut = add(
         `${base}-confusion-heldout`,
-        await renderConfusionMatrix(held.confusionMatrix, {
+        renderConfusionMatrix(held.confusionMatrix, {
           classNames: shownNames,
           title: `${run.name}: confusion matrix, held-out file`,
           subtitle: `${held.numSamples.toLocaleString('en-US')} images · accuracy ${(held.accuracy * 100).toFixed(2)} % · cell: count and share of the true class`,
@@ -159,11 +170,13 @@ export async function writeReport(input: ReportInput, dir: string): Promise<Repo
   if (input.runs.length > 1) {
     comparisonCurves = add(
       'comparison-curves',
-      await renderTrainingCurves(input.runs.map((r) => ({ name: r.name, history: r.history, stoppedEpoch: r.stoppedEpoch }))),
+      renderTrainingCurves(input.runs.map((r) => ({ name: r.name, history: r.history, stoppedEpoch: r.stoppedEpoch }))),
       'Loss and accuracy per epoch of every run',
       'Every run on one chart: training (solid) and validation (dashed) per epoch.',
     );
   }
+
+  await Promise.all(pending);
 
   const createdAt = isoDate(input.createdAt);
   const title = input.title ?? `torchfit report: ${input.runs.map((r) => r.name).join(' vs ')}`;
@@ -188,7 +201,7 @@ export async function writeReport(input: ReportInput, dir: string): Promise<Repo
   for (const name of await readdir(join(root, FIGURES_DIR))) {
     if (/\.(svg|png)$/.test(name) && !files.has(`${FIGURES_DIR}/${name}`)) await unlink(join(root, FIGURES_DIR, name));
   }
-  for (const [rel, content] of files) await writeAtomic(join(root, rel), content);
+  for (const rel of order) await writeAtomic(join(root, rel), files.get(rel)!);
   const jsonPath = join(root, resultsFile);
   await writeAtomic(jsonPath, `${stringify(results)}\n`);
   const htmlPath = join(root, 'report.html');

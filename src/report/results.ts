@@ -187,10 +187,12 @@ function plain(value: unknown): unknown {
   if (ArrayBuffer.isView(value) && !(value instanceof DataView)) {
     return Array.from(value as unknown as ArrayLike<number | bigint>, (v) => (typeof v === 'bigint' ? Number(v) : plain(v)));
   }
-  if (Array.isArray(value)) return value.map(plain);
+  if (Array.isArray(value)) return value.map((v) => (typeof v === 'function' || v === undefined ? null : plain(v)));
+  if (typeof value === 'bigint') return Number(value);
   if (isObject(value)) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) if (v !== undefined) out[k] = plain(v);
+    // Like JSON.stringify, leave out what JSON cannot hold (undefined, functions such as a log callback).
+    for (const [k, v] of Object.entries(value)) if (v !== undefined && typeof v !== 'function' && typeof v !== 'symbol') out[k] = plain(v);
     return out;
   }
   return value;
