@@ -29,12 +29,15 @@ if (process.argv[2] === '--child') {
   const { loadDataset } = await import(resolve(root, 'dist/data/index.js'));
   const file = process.argv[3];
   const rssBefore = process.memoryUsage.rss();
+  const cpu0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const d = await loadDataset(file);
   const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuMs = (cpu.user + cpu.system) / 1000;
   const peakRss = process.resourceUsage().maxRSS * 1024;
   const arrayBytes = d.features.data.byteLength + d.target.data.byteLength;
-  process.stdout.write(JSON.stringify({ ms, rssBefore, peakRss, arrayBytes, shape: d.features.shape }));
+  process.stdout.write(JSON.stringify({ ms, cpuMs, rssBefore, peakRss, arrayBytes, shape: d.features.shape }));
   process.exit(0);
 }
 
@@ -42,10 +45,13 @@ const PY_CHILD = `
 import sys, time, json, resource
 import numpy as np
 path = sys.argv[1]
+r0 = resource.getrusage(resource.RUSAGE_SELF)
 t0 = time.perf_counter()
 d = np.load(path, allow_pickle=True)[()]
 ms = (time.perf_counter() - t0) * 1000
-print(json.dumps({"ms": ms, "peakRss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
+r1 = resource.getrusage(resource.RUSAGE_SELF)
+cpu = (r1.ru_utime - r0.ru_utime + r1.ru_stime - r0.ru_stime) * 1000
+print(json.dumps({"ms": ms, "cpuMs": cpu, "peakRss": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024,
                   "shape": list(d["features"].shape), "numpy": np.__version__}))
 `;
 
@@ -79,9 +85,9 @@ const peak = Math.max(...ours.map((r) => r.peakRss));
 const arrayBytes = ours[0].arrayBytes;
 const result = {
   file, runs, node: process.version, cpus: cpus().length, loadAverage: loadavg(),
-  ours: { medianMs: oursMs, runsMs: ours.map((r) => r.ms), peakRssBytes: peak, rssBeforeLoadBytes: median(ours.map((r) => r.rssBefore)) },
+  ours: { medianMs: oursMs, runsMs: ours.map((r) => r.ms), medianCpuMs: median(ours.map((r) => r.cpuMs)), peakRssBytes: peak, rssBeforeLoadBytes: median(ours.map((r) => r.rssBefore)) },
   numpy: hasNumpy
-    ? { medianMs: median(theirs.map((r) => r.ms)), runsMs: theirs.map((r) => r.ms), peakRssBytes: Math.max(...theirs.map((r) => r.peakRss)), version: theirs[0].numpy }
+    ? { medianMs: median(theirs.map((r) => r.ms)), runsMs: theirs.map((r) => r.ms), medianCpuMs: median(theirs.map((r) => r.cpuMs)), peakRssBytes: Math.max(...theirs.map((r) => r.peakRss)), version: theirs[0].numpy }
     : null,
   arrayBytes,
   ratio: hasNumpy ? oursMs / median(theirs.map((r) => r.ms)) : null,
@@ -90,9 +96,9 @@ const result = {
 
 console.log(`file: ${file} (features ${ours[0].shape.join('x')}, arrays ${mb(arrayBytes)} MiB), ${runs} fresh-process runs each`);
 console.log(`machine: ${result.cpus} CPUs, load average ${result.loadAverage.map((x) => x.toFixed(2)).join(' ')} (timings are only comparable on an idle machine)`);
-console.log(`ours  loadDataset : median ${oursMs.toFixed(1)} ms  [${result.ours.runsMs.map((x) => x.toFixed(0)).join(', ')}]`);
+console.log(`ours  loadDataset : median ${oursMs.toFixed(1)} ms wall, ${result.ours.medianCpuMs.toFixed(1)} ms CPU  [${result.ours.runsMs.map((x) => x.toFixed(0)).join(', ')}]`);
 if (result.numpy) {
-  console.log(`numpy ${result.numpy.version} np.load: median ${result.numpy.medianMs.toFixed(1)} ms  [${result.numpy.runsMs.map((x) => x.toFixed(0)).join(', ')}]`);
+  console.log(`numpy ${result.numpy.version} np.load: median ${result.numpy.medianMs.toFixed(1)} ms wall, ${result.numpy.medianCpuMs.toFixed(1)} ms CPU  [${result.numpy.runsMs.map((x) => x.toFixed(0)).join(', ')}]`);
   console.log(`ratio ours/numpy: ${result.ratio.toFixed(2)}`);
 } else {
   console.log(`numpy: not available at ${PYTHON}, skipped`);

@@ -40,11 +40,16 @@ export async function readNpyFile(path: string): Promise<Buffer> {
     const step = Math.ceil(size / pieces / 4096) * 4096;
     const jobs: Promise<number>[] = [];
     for (let at = 0; at < size; at += step) jobs.push(readFully(fh, target.subarray(at, Math.min(size, at + step)), at));
-    const got = (await Promise.all(jobs)).reduce((a, b) => a + b, 0);
+    // allSettled: never leave a read writing into the buffer after we have given up on it.
+    const settled = await Promise.allSettled(jobs);
+    const failed = settled.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (failed) throw failed.reason;
+    const got = settled.reduce((a, r) => a + (r as PromiseFulfilledResult<number>).value, 0);
     if (got < size) throw new NpyFormatError(path, `file shrank while being read (${got} of ${size} bytes)`, got);
     return whole.subarray(pad, pad + size);
   } finally {
-    await fh.close();
+    // Not awaited: the data is complete, and a close failure on a read-only handle loses nothing.
+    fh.close().catch(() => {});
   }
 }
 
