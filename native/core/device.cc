@@ -9,6 +9,7 @@
 #include <cuda_runtime_api.h>
 #endif
 
+#include "core/blas.h"
 #include "core/errors.h"
 
 namespace torchfit {
@@ -54,6 +55,7 @@ torch::Device resolve_device(const std::string& spec) {
 
 void set_threads(int threads) {
   // With OpenMP the setting belongs to the calling thread, so every worker applies it.
+  limit_blas_threads();
   if (threads > 0) at::set_num_threads(threads);
 }
 

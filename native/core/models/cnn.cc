@@ -5,25 +5,17 @@
 #include "core/init.h"
 
 namespace torchfit {
-namespace {
-
-torch::nn::BatchNormOptions keras_bn(int64_t features) {
-  return torch::nn::BatchNormOptions(features).momentum(kKerasBnMomentum).eps(kKerasBnEpsilon);
-}
-
-}  // namespace
-
 Cnn::Cnn(const ModelConfig& config, at::Generator& gen) : Classifier(config) {
   const int64_t h1 = config.height - 2, w1 = config.width - 2;    // conv 3x3 valid
   const int64_t h2 = h1 / 2 - 2, w2 = w1 / 2 - 2;                 // pool, conv
   const int64_t flat = 64 * (h2 / 2) * (w2 / 2);
   conv1 = register_module("conv1", torch::nn::Conv2d(torch::nn::Conv2dOptions(config.channels, 32, /*kernel_size=*/3)));
-  bn1 = register_module("bn1", torch::nn::BatchNorm2d(keras_bn(32)));
-  bn2 = register_module("bn2", torch::nn::BatchNorm2d(keras_bn(32)));
+  bn1 = register_module("bn1", KerasBatchNorm(32));
+  bn2 = register_module("bn2", KerasBatchNorm(32));
   conv2 = register_module("conv2", torch::nn::Conv2d(torch::nn::Conv2dOptions(32, 64, /*kernel_size=*/3)));
-  bn3 = register_module("bn3", torch::nn::BatchNorm2d(keras_bn(64)));
-  bn4 = register_module("bn4", torch::nn::BatchNorm2d(keras_bn(64)));
-  bn5 = register_module("bn5", torch::nn::BatchNorm1d(keras_bn(flat)));
+  bn3 = register_module("bn3", KerasBatchNorm(64));
+  bn4 = register_module("bn4", KerasBatchNorm(64));
+  bn5 = register_module("bn5", KerasBatchNorm(flat));
   fc = register_module("fc", torch::nn::Linear(flat, config.num_classes));
 
   torch::NoGradGuard no_grad;

@@ -1,11 +1,11 @@
 // The notebook's model_cnn5: two sigmoid convolutions, five BatchNorms, softmax head.
 #pragma once
 
-#include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
 #include "core/models/classifier.h"
+#include "core/models/keras_batch_norm.h"
 
 namespace torchfit {
 
@@ -18,10 +18,9 @@ class Cnn : public Classifier {
  private:
   // Names match the Python reference port so state_dicts exchange.
   torch::nn::Conv2d conv1{nullptr};
-  torch::nn::BatchNorm2d bn1{nullptr}, bn2{nullptr};
+  KerasBatchNorm bn1{nullptr}, bn2{nullptr};
   torch::nn::Conv2d conv2{nullptr};
-  torch::nn::BatchNorm2d bn3{nullptr}, bn4{nullptr};
-  torch::nn::BatchNorm1d bn5{nullptr};
+  KerasBatchNorm bn3{nullptr}, bn4{nullptr}, bn5{nullptr};
   torch::nn::Linear fc{nullptr};
 };
 

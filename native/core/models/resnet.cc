@@ -17,9 +17,7 @@ ResNetLayerImpl::ResNetLayerImpl(int64_t in_channels, int64_t filters, int64_t k
                                  bool batch_norm, bool relu, at::Generator& gen)
     : kernel_(kernel), stride_(stride), relu_(relu) {
   if (batch_norm) {
-    bn = register_module("bn", torch::nn::BatchNorm2d(torch::nn::BatchNormOptions(in_channels)
-                                                          .momentum(kKerasBnMomentum)
-                                                          .eps(kKerasBnEpsilon)));
+    bn = register_module("bn", KerasBatchNorm(in_channels));
   }
   conv = register_module("conv", torch::nn::Conv2d(torch::nn::Conv2dOptions(in_channels, filters, kernel).stride(stride)));
   torch::NoGradGuard no_grad;

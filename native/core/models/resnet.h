@@ -2,12 +2,12 @@
 // BatchNorm -> activation -> conv), for any depth 6n+2.
 #pragma once
 
-#include <torch/nn/modules/batchnorm.h>
 #include <torch/nn/modules/container/modulelist.h>
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
 #include "core/models/classifier.h"
+#include "core/models/keras_batch_norm.h"
 
 namespace torchfit {
 
@@ -23,7 +23,7 @@ class ResNetLayerImpl : public torch::nn::Module {
   const torch::Tensor& kernel() const { return conv->weight; }
 
  private:
-  torch::nn::BatchNorm2d bn{nullptr};
+  KerasBatchNorm bn{nullptr};
   torch::nn::Conv2d conv{nullptr};
   int64_t kernel_, stride_;
   bool relu_;
