@@ -183,7 +183,7 @@ def main(argv=None):
             "steps_per_epoch": hist["steps_per_epoch"], "stopped_epoch": hist["stopped_epoch"],
             "epochs_run": len(hist["epoch"]), "fit_seconds": fit_seconds,
             "history": {k: hist[k] for k in ("epoch", "loss", "accuracy", "val_loss", "val_accuracy",
-                                             "seconds", "train_seconds", "ms_per_step")},
+                                             "seconds", "train_seconds", "ms_per_step", "loadavg")},
             # train = running means over the last epoch (what Keras's history reports)
             "final": {"train": {"loss": hist["loss"][-1], "accuracy": hist["accuracy"][-1]},
                       "val": {"loss": hist["val_loss"][-1], "accuracy": hist["val_accuracy"][-1]},

@@ -1,5 +1,6 @@
 """Keras-like fit/evaluate for the reference port (semantics: /work/shared/PARITY.md)."""
 import math
+import os
 import time
 
 import torch
@@ -140,7 +141,7 @@ def fit(model, optimizer, x, y, x_val, y_val, epochs=25, batch_size=128, seed=0,
     n = x.shape[0]
     steps = -(-n // batch_size)
     hist = {"epoch": [], "loss": [], "accuracy": [], "val_loss": [], "val_accuracy": [],
-            "seconds": [], "train_seconds": [], "ms_per_step": []}
+            "seconds": [], "train_seconds": [], "ms_per_step": [], "loadavg": []}
     stopped_epoch = None
     for epoch in range(epochs):
         if lr_schedule is not None:
@@ -172,7 +173,8 @@ def fit(model, optimizer, x, y, x_val, y_val, epochs=25, batch_size=128, seed=0,
         ms_step = t_train * 1000 / steps
         for k, v in (("epoch", epoch + 1), ("loss", train_loss), ("accuracy", train_acc),
                      ("val_loss", val["loss"]), ("val_accuracy", val["accuracy"]),
-                     ("seconds", t_epoch), ("train_seconds", t_train), ("ms_per_step", ms_step)):
+                     ("seconds", t_epoch), ("train_seconds", t_train), ("ms_per_step", ms_step),
+                     ("loadavg", os.getloadavg()[0])):  # 1-min load: is the machine shared?
             hist[k].append(v)
         if verbose:
             log(f"{steps}/{steps} - {_fmt_time(t_epoch)} {ms_step:.0f}ms/step - loss: {train_loss:.4f}"
