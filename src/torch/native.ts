@@ -165,6 +165,10 @@ export function native(): NativeBinding {
   if (!existsSync(path)) {
     throw new AddonLoadError(`torchfit's native addon is not built (looked for ${path}). ${REBUILD_HINT}`);
   }
+  // libgomp reads its wait policy once, when libtorch loads it. Spinning threads collapse
+  // when other processes share the cores (a CNN step went from 100 ms to 470 ms under
+  // load; passive waiting kept it at 160 ms), so wait passively unless the user chose.
+  process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
   try {
     cached = createRequire(import.meta.url)(path) as NativeBinding;
   } catch (error) {
