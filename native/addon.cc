@@ -112,7 +112,10 @@ Napi::Value EarlyStoppingTrace(const Napi::CallbackInfo& info) {
 }
 
 Napi::Object Init(Napi::Env env, Napi::Object exports) {
-  env.SetInstanceData(new AddonData());
+  auto* data = new AddonData();
+  env.SetInstanceData(data);
+  // Runs when this environment ends (before its instance data is freed): stop its jobs.
+  napi_add_env_cleanup_hook(env, [](void* arg) { static_cast<AddonData*>(arg)->jobs.close(); }, data);
   TensorWrap::Init(env, exports);
   ModelWrap::Init(env, exports);
   exports.Set("info", Napi::Function::New(env, Info));

@@ -6,6 +6,7 @@
 #include <memory>
 #include <napi.h>
 
+#include "binding/addon_data.h"
 #include "binding/errors.h"
 
 namespace torchfit::binding {
@@ -16,7 +17,14 @@ using CancelFlag = std::shared_ptr<std::atomic<bool>>;
 class Settler {
  public:
   explicit Settler(Napi::Env env)
-      : deferred_(Napi::Promise::Deferred::New(env)), cancel_(std::make_shared<std::atomic<bool>>(false)) {}
+      : deferred_(Napi::Promise::Deferred::New(env)),
+        cancel_(std::make_shared<std::atomic<bool>>(false)),
+        closing_(addon_data(env).jobs.closing()) {
+    addon_data(env).jobs.add(cancel_);
+  }
+
+  // True once the environment that started the job is being torn down: JavaScript is gone.
+  bool env_closing() const { return closing_->load(); }
 
   // { promise, cancel() }
   Napi::Object job(Napi::Env env) {
@@ -34,6 +42,7 @@ class Settler {
   const std::string& message() const { return error_.message; }
   template <typename Build>
   void resolve(Napi::Env env, Build&& build) {
+    if (env_closing()) return;
     Napi::HandleScope scope(env);
     try {
       deferred_.Resolve(build());
@@ -44,6 +53,7 @@ class Settler {
     }
   }
   void reject(Napi::Env env) {
+    if (env_closing()) return;
     Napi::HandleScope scope(env);
     deferred_.Reject(make_js_error(env, error_).Value());
   }
@@ -51,6 +61,7 @@ class Settler {
  private:
   Napi::Promise::Deferred deferred_;
   CancelFlag cancel_;
+  std::shared_ptr<std::atomic<bool>> closing_;
   CapturedError error_;
 };
 

@@ -78,6 +78,7 @@ void TrainWorker::Execute(const ExecutionProgress& progress) {
 }
 
 void TrainWorker::OnProgress(const TrainProgress* records, size_t count) {
+  if (settler_.env_closing()) return;
   Napi::Env env = Env();
   Napi::HandleScope scope(env);
   for (size_t i = 0; i < count; ++i) {
