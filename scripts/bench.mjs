@@ -5,7 +5,7 @@
 // and refreshes the README's table between its bench markers (--readme).
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { availableParallelism, cpus, tmpdir } from 'node:os';
+import os, { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -47,6 +47,7 @@ function run(label, command, args) {
 mkdirSync(values.out, { recursive: true });
 const common = ['--epochs', values.epochs, '--device', values.device, '--threads', values.threads, '--depth', values.depth,
   ...(values.limit ? ['--limit', values.limit] : [])];
+const loadBefore = os.loadavg()[0];
 const rows = [];
 for (const model of values.models.split(',')) {
   const oursJson = join(tmpdir(), `torchfit-bench-ours-${model}.json`);
@@ -75,6 +76,7 @@ const date = new Date().toISOString().slice(0, 10);
 lines.push(`Measured ${date} on ${cpus()[0]?.model ?? 'unknown CPU'} (${availableParallelism()} cores), ${values.threads} threads, device ${values.device}, ` +
   `${values.epochs} epochs${values.limit ? ` on the first ${values.limit} training images` : ' on the 54,000 training images'}; ` +
   `ours: libtorch ${rows[0]?.ours.libtorch}, Node ${process.version}; Python: torch ${rows[0]?.py.torch_version ?? rows[0]?.py.torch ?? '?'}. ` +
+  `Load average ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end (2-core machines shared with other work distort both sides, and spinning OpenMP threads suffer more than ours, which wait passively). ` +
   'Times are medians over epochs, the first excluded. Keras: the notebook\'s own figures (Colab GPU, its own data).');
 lines.push('');
 lines.push('| model | measure | ours | Python (PyTorch eager) | ours / Python | Keras notebook |');

@@ -9,8 +9,11 @@ namespace torchfit::binding {
 
 namespace {
 bool mentions_oom(const std::string& text) {
-  return text.find("out of memory") != std::string::npos || text.find("not enough memory") != std::string::npos ||
-         text.find("Out of memory") != std::string::npos;
+  // CUDA says "out of memory"; libtorch's CPU allocator "can't allocate memory" (1.13) or "not enough memory".
+  for (const char* phrase : {"out of memory", "Out of memory", "not enough memory", "can't allocate memory"}) {
+    if (text.find(phrase) != std::string::npos) return true;
+  }
+  return false;
 }
 }  // namespace
 

@@ -171,7 +171,9 @@ Checkpoint read_checkpoint(const std::string& path) {
     auto od = opt.toGenericDict();
     if (!od.contains("name") || !od.contains("iterations") || !od.contains("slots")) fail(path, "field 'optimizer' is incomplete");
     OptimizerSnapshot snap;
-    if (!od.at("name").isString() || !od.at("iterations").isInt() || !od.at("slots").isTensorList()) {
+    // torch.load + torch.save in Python turns our tensor list into a plain list: accept both.
+    const auto slots = od.at("slots");
+    if (!od.at("name").isString() || !od.at("iterations").isInt() || !(slots.isTensorList() || slots.isList())) {
       fail(path, "field 'optimizer' has fields of the wrong type");
     }
     snap.config.name = od.at("name").toStringRef();
@@ -188,7 +190,14 @@ Checkpoint read_checkpoint(const std::string& path) {
     if (!od.contains("nesterov") || !od.at("nesterov").isBool()) fail(path, "field 'optimizer.nesterov' is missing");
     snap.config.nesterov = od.at("nesterov").toBool();
     snap.iterations = od.at("iterations").toInt();
-    for (const auto& t : od.at("slots").toTensorList()) snap.slots.push_back(t);
+    if (slots.isTensorList()) {
+      for (const auto& t : slots.toTensorList()) snap.slots.push_back(t);
+    } else {
+      for (const auto& item : slots.toListRef()) {
+        if (!item.isTensor()) fail(path, "field 'optimizer.slots' holds a non-tensor entry");
+        snap.slots.push_back(item.toTensor());
+      }
+    }
     c.optimizer = std::move(snap);
   }
   return c;

@@ -51,7 +51,12 @@ export function typedFromBytes(
 }
 
 /** Reorders a column-major (Fortran) array into row-major (C) order. */
-function fortranToC(src: TypedArray, shape: readonly number[], info: DTypeInfo): TypedArray {
+function fortranToC(src: TypedArray, fullShape: readonly number[], info: DTypeInfo): TypedArray {
+  // Size-1 dimensions are laid out the same in both orders. Dropping them keeps the cost per element
+  // proportional to the real dimensions (at most log2(count) of them), not to a hostile header's
+  // hundreds of thousands of 1s, which made a 2 MB file take tens of minutes of CPU.
+  const shape = fullShape.filter((d) => d !== 1);
+  if (shape.length <= 1) return src;
   const ndim = shape.length;
   const count = src.length;
   const out = new info.ctor(count);

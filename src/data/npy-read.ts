@@ -43,8 +43,10 @@ export function parseNpy(buffer: Uint8Array, file = '<buffer>', options: NpyRead
   if (h.descr.kind === 'object') return readObjectArray(body, file, h.dataOffset, h.shape, options);
   if (h.descr.kind !== 'numeric') throw new NpyFormatError(file, 'unsupported dtype', h.dataOffset);
   const info = h.descr.info;
-  let count = 1;
+  // A zero-size array has no data whatever its other dimensions (numpy writes (2**60, 0) happily).
+  let count = h.shape.includes(0) ? 0 : 1;
   for (const d of h.shape) {
+    if (count === 0) break;
     count *= d;
     if (count * info.itemsize > Number.MAX_SAFE_INTEGER) {
       throw new NpyFormatError(file, `shape (${h.shape.join(', ')}) of ${h.descrText} overflows any possible file size`, h.dataOffset);

@@ -89,7 +89,8 @@ export function scalar(args: readonly Val[], ctx: NumpyContext): Val {
   }
   const info = dt.parsed.info;
   if (!(raw instanceof PyBytes) || raw.data.length !== info.itemsize) {
-    return ctx.fail(`numpy ${info.dtype} scalar needs exactly ${info.itemsize} bytes, got ${raw instanceof PyBytes ? `${raw.data.length} bytes` : typeName(raw!)}`);
+    const got = raw instanceof PyBytes ? `${raw.data.length} bytes` : args.length < 2 ? 'no bytes argument' : typeName(raw!);
+    return ctx.fail(`numpy ${info.dtype} scalar needs exactly ${info.itemsize} bytes, got ${got}`);
   }
   const v = new DataView(raw.data.buffer, raw.data.byteOffset, raw.data.byteLength);
   const le = dt.order !== '>';
@@ -119,6 +120,8 @@ function readShape(v: Val, ctx: NumpyContext): number[] {
 
 /** Element count of a shape, refusing counts whose byte size cannot exist. */
 function countOf(shape: readonly number[], itemsize: number, ctx: NumpyContext): number {
+  // numpy accepts (2**60, 0): no element, no byte.
+  if (shape.includes(0)) return 0;
   let n = 1;
   for (const d of shape) {
     n *= d;

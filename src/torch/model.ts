@@ -90,8 +90,9 @@ export class Model {
     const images = this.checkImages(x, 'x');
     const batchSize = batchSizeOf(options);
     const handle = this.live();
+    const classes = this.config.numClasses;  // read now: the model may be disposed while the job runs
     const data = await runJob(() => handle.predict(images.data, images.shape, batchSize), options.signal);
-    return { dtype: 'float32', shape: [images.shape[0], this.config.numClasses], data };
+    return { dtype: 'float32', shape: [images.shape[0], classes], data };
   }
 
   /**

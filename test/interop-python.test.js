@@ -1,0 +1,107 @@
+// Checkpoints shared with Python: our file is a torch.save-compatible zip whose state_dict loads (strict) into
+// the reference port's models (scripts/reference/models.py) and predicts the same probabilities; and weights
+// written by the port load into torchfit and predict the same. Skipped when /usr/bin/python3 lacks torch.
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+import { CheckpointError, Model, saveNpy, trainModel } from '../dist/index.js';
+import { realImages } from './_torch-helpers.js';
+import { PYTHON, pythonHas } from './fixtures/data-python.js';
+
+const INTEROP = fileURLToPath(new URL('../scripts/reference/interop.py', import.meta.url));
+const hasTorch = pythonHas('torch', 'numpy');
+const dir = mkdtempSync(join(tmpdir(), 'torchfit-interop-'));
+test.after.always(() => rmSync(dir, { recursive: true, force: true }));
+
+function interop(...args) {
+  const out = join(dir, `out-${Math.random().toString(36).slice(2)}.json`);
+  const r = spawnSync(PYTHON, [INTEROP, ...args, '--out', out], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`interop.py ${args[0]} failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(readFileSync(out, 'utf8'));
+}
+
+let probeFiles;
+/** 300 images the models never trained on, written as .npy for Python. */
+async function probe() {
+  if (probeFiles) return probeFiles;
+  const data = await realImages(300, 20_000);
+  const images = join(dir, 'x.npy');
+  const labels = join(dir, 'y.npy');
+  await saveNpy(images, data.x);
+  await saveNpy(labels, { dtype: 'int32', shape: [data.y.length], data: data.y });
+  probeFiles = { ...data, images, labels };
+  return probeFiles;
+}
+
+function compare(t, ours, theirs, what) {
+  t.is(ours.length, theirs.length, what);
+  let max = 0;
+  for (let i = 0; i < ours.length; i++) max = Math.max(max, Math.abs(ours[i] - theirs[i]));
+  t.log(`${what}: max |p_ours - p_python| = ${max.toExponential(2)}`);
+  t.true(max < 1e-4, `${what}: probabilities differ by up to ${max}`);
+  return max;
+}
+
+const skip = (t) => {
+  t.log(`${PYTHON} has no torch/numpy: skipped`);
+  t.pass();
+};
+
+for (const choice of ['cnn', { kind: 'resnet', depth: 2 }]) {
+  const name = choice === 'cnn' ? 'CNN' : 'ResNet depth 2';
+  test.serial(`our ${name} checkpoint loads into the Python port (torch.load(path)['state_dict']) with the same predictions and accuracy`, async (t) => {
+    t.timeout(120_000);
+    if (!hasTorch) return skip(t);
+    const train = await realImages(512);
+    const p = await probe();
+    const { model } = await trainModel({ model: choice, train, epochs: 1, threads: 1, seed: 4 });
+    const path = join(dir, `ours-${choice === 'cnn' ? 'cnn' : 'resnet'}.pt`);
+    await model.save(path);
+    const ours = await model.predict(p.x);
+    const { accuracy } = await model.evaluate(p.x, p.y);
+    model.dispose();
+    const py = interop('predict', '--checkpoint', path, '--images', p.images, '--labels', p.labels);
+    t.is(py.load, '<All keys matched successfully>', 'strict load_state_dict matched every key');
+    t.is(py.kind, choice === 'cnn' ? 'cnn' : 'resnet');
+    if (choice === 'cnn') {
+      for (const m of ['conv1', 'bn1', 'bn2', 'conv2', 'bn3', 'bn4', 'bn5', 'fc']) t.true(py.keys.some((k) => k.startsWith(`${m}.`)), `module ${m}`);
+    }
+    t.deepEqual(py.shape, [300, 5]);
+    compare(t, ours.data, py.probs, name);
+    t.is(py.accuracy, accuracy, 'same test accuracy');
+  });
+}
+
+test.serial('weights written by the Python port load into torchfit with the same predictions and accuracy', async (t) => {
+  t.timeout(120_000);
+  if (!hasTorch) return skip(t);
+  const p = await probe();
+  const plain = join(dir, 'python-state-dict.pt');
+  const ours = join(dir, 'python-torchfit-format.pt');
+  const py = interop('export', '--images', p.images, '--labels', p.labels, '--plain', plain, '--torchfit', ours, '--seed', '3');
+
+  // A plain torch.save(model.state_dict()) is not our checkpoint format: refused with a CheckpointError.
+  const refused = await t.throwsAsync(Model.load(plain), { instanceOf: CheckpointError });
+  t.is(refused?.code, 'ERR_CHECKPOINT');
+  t.log(`Model.load(plain state_dict): ${refused?.message}`);
+
+  // The same weights in our format (written by Python) load, and predict what Python predicts.
+  const model = await Model.load(ours);
+  t.deepEqual(model.config, { kind: 'cnn', depth: 0, numClasses: 5, channels: 1, height: 28, width: 28 });
+  t.is(model.metadata.writtenBy, 'scripts/reference/interop.py');
+  const probs = await model.predict(p.x);
+  compare(t, probs.data, py.probs, 'Python-written CNN');
+  const { accuracy } = await model.evaluate(p.x, p.y);
+  t.is(accuracy, py.accuracy, 'same accuracy');
+  t.deepEqual([...(await model.predictClasses(p.x))], py.classes);
+  // And back again: what we save from it is what Python reads.
+  const back = join(dir, 'python-roundtrip.pt');
+  await model.save(back);
+  model.dispose();
+  const again = interop('predict', '--checkpoint', back, '--images', p.images, '--labels', p.labels);
+  compare(t, again.probs, py.probs, 'Python -> torchfit -> Python');
+});
