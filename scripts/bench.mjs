@@ -99,7 +99,8 @@ for (const { model, ours, py, o, p } of rows) {
   lines.push(`| ${name} | test loss | ${num(o.final.test.loss, 4)} | ${num(p.final.test.loss, 4)} | | |`);
 }
 if (load) {
-  lines.push(`| dataset | load ${load.file ? load.file.split('/').pop() : ''} (s) | ${num(load.ours?.medianSeconds ?? load.oursSeconds, 3)} | ${num(load.numpy?.medianSeconds ?? load.numpySeconds, 3)} (np.load) | ${num(load.ratio, 2)} | |`);
+  lines.push(`| dataset | load ${load.file.split('/').pop()} (ms, median of ${load.runs}) | ${num(load.ours.medianMs, 0)} | ${num(load.numpy.medianMs, 0)} (np.load) | ${num(load.ratio, 2)} | |`);
+  lines.push(`| dataset | peak RSS while loading (MB) | ${num(load.ours.peakRssBytes / 2 ** 20, 0)} | ${num(load.numpy.peakRssBytes / 2 ** 20, 0)} | ${ratio(load.ours.peakRssBytes, load.numpy.peakRssBytes)} | |`);
 }
 const table = lines.join('\n');
 console.log(`\n${table}\n`);
