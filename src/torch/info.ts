@@ -1,20 +1,14 @@
 /** Facts about the libtorch we run on. */
 import { availableParallelism } from 'node:os';
 
-import { native } from './native.js';
+import { native, type NativeRuntimeInfo } from './native.js';
 
-export interface RuntimeInfo {
-  libtorchVersion: string;
-  cudaCompiled: boolean;
-  cudaAvailable: boolean;
-  deviceCount: number;
-  deviceName?: string;
+/** The addon's facts, with `threads` meaning the default trainModel() uses. */
+export interface RuntimeInfo extends Omit<NativeRuntimeInfo, 'threads' | 'buildLibtorchVersion'> {
   /** The thread count trainModel() uses by default (the machine's cores). */
   threads: number;
   /** libtorch's own default on this thread (Debian's is 1). */
   libtorchDefaultThreads: number;
-  /** Where the build found libtorch. */
-  buildTorchSource: string;
 }
 
 /**
