@@ -76,7 +76,7 @@ const date = new Date().toISOString().slice(0, 10);
 lines.push(`Measured ${date} on ${cpus()[0]?.model ?? 'unknown CPU'} (${availableParallelism()} cores), ${values.threads} threads, device ${values.device}, ` +
   `${values.epochs} epochs${values.limit ? ` on the first ${values.limit} training images` : ' on the 54,000 training images'}; ` +
   `ours: libtorch ${rows[0]?.ours.libtorch}, Node ${process.version}; Python: torch ${rows[0]?.py.torch_version ?? rows[0]?.py.torch ?? '?'}. ` +
-  `Load average ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end (2-core machines shared with other work distort both sides, and spinning OpenMP threads suffer more than ours, which wait passively). ` +
+  `Load average ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end (the benchmark itself keeps the 2 cores busy; a load well above 2 means other work shared the machine, which distorts both sides, Python's spinning OpenMP threads more than ours, which wait passively). ` +
   'Times are medians over epochs, the first excluded. Keras: the notebook\'s own figures (Colab GPU, its own data).');
 lines.push('');
 lines.push('| model | measure | ours | Python (PyTorch eager) | ours / Python | Keras notebook |');
