@@ -90,17 +90,27 @@ function outdated(output, sources) {
   return !existsSync(output) || statSync(output).mtimeMs < newestMtime(sources);
 }
 
+// Incremental builds leave unchanged outputs untouched, so a stamp written after a
+// successful build (not the outputs' own times) says what is up to date.
+function stamped(stamp, sources, output, build) {
+  if (existsSync(output) && !outdated(stamp, sources)) return;
+  build();
+  writeFileSync(stamp, new Date().toISOString());
+}
+
 function buildNative() {
   const addon = join(root, 'build', 'Release', 'torchfit.node');
-  if (!outdated(addon, [join(root, 'native'), join(root, 'CMakeLists.txt')])) return;
-  log('building the native addon (a few minutes the first time)');
-  run(process.execPath, [join(root, 'scripts', 'build-native.mjs')]);
+  stamped(join(root, 'build', '.setup-stamp'), [join(root, 'native'), join(root, 'CMakeLists.txt')], addon, () => {
+    log('building the native addon (a few minutes the first time)');
+    run(process.execPath, [join(root, 'scripts', 'build-native.mjs')]);
+  });
 }
 
 function buildTypeScript() {
-  if (!outdated(join(root, 'dist', 'index.js'), [join(root, 'src'), join(root, 'tsconfig.json')])) return;
-  log('compiling TypeScript');
-  run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')]);
+  stamped(join(root, 'dist', '.setup-stamp'), [join(root, 'src'), join(root, 'tsconfig.json')], join(root, 'dist', 'index.js'), () => {
+    log('compiling TypeScript');
+    run(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', join(root, 'tsconfig.json')]);
+  });
 }
 
 function buildDataset() {
