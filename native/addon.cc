@@ -40,11 +40,8 @@ Napi::Value LiveTensors(const Napi::CallbackInfo& info) {
 Napi::Value Train(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    auto* worker = new TrainWorker(env, info[0].As<Napi::Object>(), info[1].As<Napi::Function>(),
-                                   info[2].As<Napi::Function>());
-    auto job = worker->job(env);
-    worker->Queue();
-    return job;
+    return queue_job(env, new TrainWorker(env, info[0].As<Napi::Object>(), info[1].As<Napi::Function>(),
+                                   info[2].As<Napi::Function>()));
   });
 }
 

@@ -58,10 +58,7 @@ Napi::Value ModelWrap::Evaluate(const Napi::CallbackInfo& info) {
     ArraySource x(info[0], shape_from(info[1]));
     const int64_t n = shape_from(info[1]).at(0);
     ArraySource y(info[2], {n});
-    auto* worker = new EvaluateWorker(env, live(env), std::move(x), std::move(y), info[3].As<Napi::Number>().Int64Value());
-    auto job = worker->job(env);
-    worker->Queue();
-    return job;
+    return queue_job(env, new EvaluateWorker(env, live(env), std::move(x), std::move(y), info[3].As<Napi::Number>().Int64Value()));
   });
 }
 
@@ -70,10 +67,7 @@ Napi::Value ModelWrap::Predict(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     ArraySource x(info[0], shape_from(info[1]));
-    auto* worker = new PredictWorker(env, live(env), std::move(x), info[2].As<Napi::Number>().Int64Value());
-    auto job = worker->job(env);
-    worker->Queue();
-    return job;
+    return queue_job(env, new PredictWorker(env, live(env), std::move(x), info[2].As<Napi::Number>().Int64Value()));
   });
 }
 
@@ -103,11 +97,8 @@ Napi::Value ModelWrap::Config(const Napi::CallbackInfo& info) {
 Napi::Value ModelWrap::Save(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    auto* worker = new SaveWorker(env, live(env), info[0].As<Napi::String>().Utf8Value(),
-                                  info[1].As<Napi::String>().Utf8Value(), info[2].As<Napi::Boolean>().Value());
-    auto job = worker->job(env);
-    worker->Queue();
-    return job;
+    return queue_job(env, new SaveWorker(env, live(env), info[0].As<Napi::String>().Utf8Value(),
+                                  info[1].As<Napi::String>().Utf8Value(), info[2].As<Napi::Boolean>().Value()));
   });
 }
 
@@ -115,10 +106,7 @@ Napi::Value ModelWrap::Save(const Napi::CallbackInfo& info) {
 Napi::Value ModelWrap::Load(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    auto* worker = new LoadWorker(env, info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value());
-    auto job = worker->job(env);
-    worker->Queue();
-    return job;
+    return queue_job(env, new LoadWorker(env, info[0].As<Napi::String>().Utf8Value(), info[1].As<Napi::String>().Utf8Value()));
   });
 }
 

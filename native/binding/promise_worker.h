@@ -91,4 +91,12 @@ class PromiseWorker : public Napi::AsyncWorker {
   Settler settler_;
 };
 
+// Queues a worker (it deletes itself when done) and returns its { promise, cancel }.
+template <typename Worker>
+Napi::Object queue_job(Napi::Env env, Worker* worker) {
+  auto job = worker->job(env);
+  worker->Queue();
+  return job;
+}
+
 }  // namespace torchfit::binding
