@@ -1,6 +1,7 @@
 import test from 'ava';
 import fc from 'fast-check';
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -451,4 +452,12 @@ test('loadNpy reports missing files with the system error', async (t) => {
   await t.throwsAsync(loadNpy(join(tmp, 'nope.npy')), { code: 'ENOENT' });
   await writeFile(join(tmp, 'empty.npy'), '');
   await t.throwsAsync(loadNpy(join(tmp, 'empty.npy')), { instanceOf: NpyFormatError, message: /truncated preamble/ });
+});
+
+test('loadNpy refuses a directory and a FIFO without blocking', async (t) => {
+  await t.throwsAsync(loadNpy(tmp), { instanceOf: NpyFormatError, message: /not a regular file \(a directory\)/ });
+  const fifo = join(tmp, 'pipe.npy');
+  const made = spawnSync('mkfifo', [fifo]);
+  if (made.status !== 0) return t.log('mkfifo unavailable: FIFO case skipped');
+  await t.throwsAsync(loadNpy(fifo), { instanceOf: NpyFormatError, message: /a device, FIFO or socket/ });
 });

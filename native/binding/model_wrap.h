@@ -19,6 +19,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
 
  private:
   static Napi::Value Load(const Napi::CallbackInfo& info);
+  static Napi::Value FromStateDict(const Napi::CallbackInfo& info);
   Napi::Value Evaluate(const Napi::CallbackInfo& info);
   Napi::Value Predict(const Napi::CallbackInfo& info);
   Napi::Value Layers(const Napi::CallbackInfo& info);

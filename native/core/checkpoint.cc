@@ -1,9 +1,13 @@
 #include "core/checkpoint.h"
 
+#include <atomic>
+#include <cctype>
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <dirent.h>
 #include <fcntl.h>
-#include <fstream>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -21,6 +25,38 @@ namespace {
 std::string dir_of(const std::string& path) {
   const auto slash = path.find_last_of('/');
   return slash == std::string::npos ? "." : (slash == 0 ? "/" : path.substr(0, slash));
+}
+
+std::string host_name() {
+  char name[256] = {0};
+  if (::gethostname(name, sizeof(name) - 1) != 0) return "host";
+  std::string out;
+  for (const char* c = name; *c; ++c) out += std::isalnum(static_cast<unsigned char>(*c)) ? *c : '_';
+  return out.empty() ? "host" : out;
+}
+
+// ".NAME.tmp-HOST-": temporary files of saves to `path`; the pid and a counter follow.
+std::string temp_prefix(const std::string& path) {
+  return "." + path.substr(path.find_last_of('/') + 1) + ".tmp-" + host_name() + "-";
+}
+
+// A process killed mid-save leaves its temporary file behind (it never replaced the checkpoint).
+// Remove those of this host whose process is gone; files of live processes and other hosts stay.
+void remove_stale_temporaries(const std::string& path) {
+  const std::string prefix = temp_prefix(path);
+  DIR* dir = ::opendir(dir_of(path).c_str());
+  if (dir == nullptr) return;
+  while (const dirent* entry = ::readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string rest = name.substr(prefix.size());  // PID-COUNTER
+    const auto dash = rest.find('-');
+    if (dash == std::string::npos || dash == 0 || rest.find_first_not_of("0123456789-") != std::string::npos) continue;
+    const long pid = std::strtol(rest.substr(0, dash).c_str(), nullptr, 10);
+    if (pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH) ::unlinkat(::dirfd(dir), name.c_str(), 0);
+  }
+  ::closedir(dir);
 }
 
 }  // namespace
@@ -43,8 +79,8 @@ Checkpoint make_checkpoint(Classifier& model, const std::string& config_json, co
 }
 
 void write_file_atomically(const std::string& path, const std::vector<char>& bytes) {
-  const std::string tmp = dir_of(path) + "/." + path.substr(path.find_last_of('/') + 1) + ".tmp-" +
-                          std::to_string(::getpid()) + "-" + std::to_string(reinterpret_cast<uintptr_t>(&bytes));
+  static std::atomic<uint64_t> counter{0};
+  const std::string tmp = dir_of(path) + "/" + temp_prefix(path) + std::to_string(::getpid()) + "-" + std::to_string(++counter);
   const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) fail(path, std::string("cannot create a temporary file: ") + std::strerror(errno));
   size_t written = 0;
@@ -75,6 +111,7 @@ void write_file_atomically(const std::string& path, const std::vector<char>& byt
     ::fsync(dfd);
     ::close(dfd);
   }
+  remove_stale_temporaries(path);
 }
 
 void write_checkpoint(const std::string& path, const Checkpoint& c) {
@@ -110,10 +147,7 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
   write_file_atomically(path, torch::pickle_save(root));
 }
 
-Checkpoint read_checkpoint(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) fail(path, std::string("cannot open: ") + std::strerror(errno));
-  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+Checkpoint read_checkpoint(const std::vector<char>& bytes, const std::string& path) {
   if (bytes.size() < 22) fail(path, "file is too short to be a checkpoint (" + std::to_string(bytes.size()) + " bytes)");
   // torch.save's zip format starts with a local file header.
   if (!(bytes[0] == 'P' && bytes[1] == 'K')) fail(path, "not a torch.save zip archive (bad magic)");

@@ -33,7 +33,9 @@ constexpr int64_t kCheckpointVersion = 1;
 Checkpoint make_checkpoint(Classifier& model, const std::string& config_json, const Optimizer* optimizer,
                            const OptimizerConfig& optimizer_config);
 void write_checkpoint(const std::string& path, const Checkpoint& checkpoint);
-Checkpoint read_checkpoint(const std::string& path);
+// Parses a checkpoint file's bytes (TypeScript has read the file and vetted its pickle
+// with the restricted unpickler first); `path` only labels error messages.
+Checkpoint read_checkpoint(const std::vector<char>& bytes, const std::string& path);
 // Copies a state dict into the model, checking every name and shape first.
 void load_state_dict(Classifier& model, const std::vector<std::pair<std::string, torch::Tensor>>& state,
                      const std::string& path);

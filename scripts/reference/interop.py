@@ -7,20 +7,21 @@ Run with Debian's interpreter: /usr/bin/python3 scripts/reference/interop.py <co
       port's model with strict=True, and writes the softmax probabilities (N x C, float32 values as
       JSON numbers), the predicted classes and, with labels, the accuracy.
 
-  export   --images X.npy [--labels Y.npy] --plain P1 --torchfit P2 --out OUT.json [--seed S]
-      Builds the port's CNN, trains it for a few SGD steps on the images (so weights and BatchNorm
+  export   --images X.npy [--labels Y.npy] --plain P1 --torchfit P2 --out OUT.json [--seed S] [--kind cnn|resnet --depth D]
+      Builds the port's CNN (or ResNet), trains it for a few SGD steps on the images (so weights and BatchNorm
       running statistics are not their initial values), then writes P1 = torch.save(model.state_dict())
       (what users have) and P2 = the same weights in torchfit's checkpoint format, and the model's
       probabilities / accuracy on the images.
 
   variants --checkpoint P --dir D --out OUT.json
       Re-saves torchfit's checkpoint P with Python's torch.save in several altered forms (a wrong
-      shape, a missing entry, an extra entry, a non-tensor entry, another architecture's fields...)
-      and lists them with the error torchfit must give.
+      shape, a missing entry, an extra entry, a non-tensor entry, another architecture's fields, plain
+      state_dicts...) and lists them with the error torchfit must give (none for those that must load).
 
 The model definitions come from models.py (same module names as torchfit's: conv1, bn1, ... fc).
 """
 import argparse
+import collections
 import json
 import os
 import sys
@@ -81,7 +82,8 @@ def cmd_predict(args):
 
 def cmd_export(args):
     torch.manual_seed(args.seed)
-    model = models.CNN(5)
+    model = models.build_model(args.kind, depth=args.depth, num_classes=5)
+    spec = dict(CNN_SPEC, kind=args.kind, depth=args.depth if args.kind == "resnet" else 0)
     x = load_images(args.images)
     y = torch.from_numpy(np.load(args.labels).astype(np.int64)) if args.labels else torch.zeros(x.shape[0], dtype=torch.int64)
     opt = torch.optim.SGD(model.parameters(), lr=0.05)
@@ -95,10 +97,10 @@ def cmd_export(args):
     model.eval()
     # The usual way: an OrderedDict (with its _metadata attribute).
     torch.save(model.state_dict(), args.plain)
-    config = json.dumps({"config": {"kind": "cnn", "depth": 0, "numClasses": 5, "channels": 1, "height": 28, "width": 28},
+    config = json.dumps({"config": {"kind": spec["kind"], "depth": spec["depth"], "numClasses": 5, "channels": 1, "height": 28, "width": 28},
                          "metadata": {"writtenBy": "scripts/reference/interop.py"}})
     # torchfit's format; its C++ reader wants a plain dict for state_dict (not an OrderedDict).
-    torch.save({"format": "torchfit-model", "version": 1, "config": config, "model": dict(CNN_SPEC),
+    torch.save({"format": "torchfit-model", "version": 1, "config": config, "model": spec,
                 "state_dict": dict(model.state_dict())}, args.torchfit)
     report(model, args, args.out)
 
@@ -146,7 +148,12 @@ def cmd_variants(args):
     c = fresh()
     c["version"] = 2
     write("future-version", c, "CheckpointError", r"unsupported checkpoint version")
-    write("plain-dict-state-dict", dict(fresh()["state_dict"]), "CheckpointError", r"missing field 'format'")
+    # Plain state_dicts (what torch.save(model.state_dict()) writes) load too; the architecture comes from the keys.
+    write("plain-dict-state-dict", dict(fresh()["state_dict"]), None, None)
+    write("plain-ordered-state-dict", collections.OrderedDict(fresh()["state_dict"]), None, None)
+    sd = collections.OrderedDict(fresh()["state_dict"])
+    sd["fc.weight"] = torch.zeros(5, 1599)
+    write("plain-wrong-fc", sd, "CheckpointError", r"'fc\.weight' has shape \[5, 1599\].*pass \{ imageSize")
     write("resaved-without-optimizer", fresh(), None, None)
     write("resaved-with-optimizer", fresh(drop_optimizer=False), None, None)
     del base
@@ -171,6 +178,8 @@ def main():
     b.add_argument("--torchfit", required=True)
     b.add_argument("--out", required=True)
     b.add_argument("--seed", type=int, default=0)
+    b.add_argument("--kind", default="cnn", choices=["cnn", "resnet"])
+    b.add_argument("--depth", type=int, default=2)
     c = sub.add_parser("variants")
     c.add_argument("--checkpoint", required=True)
     c.add_argument("--dir", required=True)

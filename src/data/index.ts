@@ -7,6 +7,7 @@ export type { DType, NdArray, ObjectArray, TypedArray } from './ndarray.js';
 export { isNdArray, shapeSize } from './ndarray.js';
 export { loadNpy, parseNpy, type NpyReadOptions, type NpyValue } from './npy-read.js';
 export { encodeNpy, encodeNpyChunks, saveNpy, type NpySaveValue } from './npy-write.js';
+export { readTorchArchive } from './torch-file.js';
 export { unpickle, unpickleTop, type PickleDict, type PickleValue, type UnpickleOptions, type UnpickledTop } from './pickle.js';
 export { pickleChunks, type PicklableValue, type PickleWriteOptions } from './pickle-write.js';
 export { MT19937, RandomState } from './mt19937.js';

@@ -4,7 +4,8 @@
  * by the file is looked up or run.
  */
 import { buildArray, buildDType, fromBuffer, newDType, reconstruct, scalar, type NumpyContext } from './pickle-numpy.js';
-import { NpArray, NpDType, PyBytes, PyList, PySet, typeName, type GlobalName, type Hashable, type Val } from './pickle-objects.js';
+import { callTorchGlobal, buildTorchDict } from './pickle-torch.js';
+import { NpArray, NpDType, PyBytes, PyDict, PyList, PySet, typeName, type GlobalName, type Hashable, type Val } from './pickle-objects.js';
 
 const ALLOWED = new Map<string, GlobalName>([
   ['numpy.core.multiarray._reconstruct', 'reconstruct'],
@@ -62,6 +63,9 @@ export function callGlobal(fn: GlobalName, qualified: string, args: readonly Val
     }
     case 'ndarray':
       return ctx.fail(`${qualified} may not be called directly`);
+    default:
+      // Torch names are only ever allow-listed while reading a torch.save archive.
+      return callTorchGlobal(fn, qualified, args, ctx);
   }
 }
 
@@ -69,6 +73,7 @@ export function callGlobal(fn: GlobalName, qualified: string, args: readonly Val
 export function buildObject(obj: Val, state: Val, ctx: NumpyContext): void {
   if (obj instanceof NpDType) return buildDType(obj, state, ctx);
   if (obj instanceof NpArray) return buildArray(obj, state, ctx);
+  if (obj instanceof PyDict && ctx.torch) return buildTorchDict(state, ctx);
   ctx.fail(`BUILD on ${typeName(obj)} is refused (only numpy.dtype and numpy.ndarray state is accepted)`);
 }
 

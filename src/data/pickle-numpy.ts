@@ -5,6 +5,7 @@
  */
 import { halfToNumber, parseDescr, type ByteOrder } from './dtype.js';
 import { typedFromBytes } from './layout.js';
+import type { TorchState } from './pickle-torch.js';
 import type { NdArray } from './ndarray.js';
 import { NpArray, NpDType, PyBytes, PyDict, PyGlobal, PyList, PyTuple, typeName, type Val } from './pickle-objects.js';
 
@@ -12,6 +13,8 @@ import { NpArray, NpDType, PyBytes, PyDict, PyGlobal, PyList, PyTuple, typeName,
 export interface NumpyContext {
   fail(message: string): never;
   charge(bytes: number): void;
+  /** Set only while reading a torch.save archive: enables pickle-torch.ts. */
+  torch?: TorchState;
 }
 
 /** `numpy.dtype(code, align, copy)`: a dtype awaiting its BUILD state. */

@@ -5,7 +5,7 @@
  * can check exactly what it operates on.
  */
 import type { ByteOrder, ParsedDescr } from './dtype.js';
-import type { NdArray, ObjectArray } from './ndarray.js';
+import type { DType, NdArray, ObjectArray, TypedArray } from './ndarray.js';
 
 /** What the unpickler returns: plain JS values, typed arrays and NdArrays. */
 export type PickleValue =
@@ -42,6 +42,11 @@ export class NpArray {
   constructor(value?: NdArray | ObjectArrayPending) { this.value = value; }
 }
 
+/** A torch storage fetched by BINPERSID (torch.save archives only): a flat typed array of one dtype. */
+export class TorchStorage {
+  constructor(readonly key: string, readonly dtype: DType, readonly data: TypedArray) {}
+}
+
 /** An object array whose elements are still unpickler values. */
 export interface ObjectArrayPending { dtype: 'object'; shape: number[]; items: Val[] }
 
@@ -51,12 +56,14 @@ export type Hashable = null | boolean | number | bigint | string;
 /** The allow-listed globals, by canonical name. */
 export type GlobalName =
   | 'reconstruct' | 'ndarray' | 'dtype' | 'scalar' | 'frombuffer' | 'encode'
-  | 'bytes' | 'bytearray' | 'set' | 'frozenset';
+  | 'bytes' | 'bytearray' | 'set' | 'frozenset'
+  // torch.save archives only (pickle-torch.ts):
+  | 'ordered_dict' | 'rebuild_tensor' | 'rebuild_parameter' | 'restore_type_tag' | 'build_list' | 'storage_type';
 
 /** Anything on the unpickler's stack or in its memo. */
 export type Val =
   | Hashable
-  | PyList | PyTuple | PyDict | PySet | PyBytes | PyGlobal | NpDType | NpArray;
+  | PyList | PyTuple | PyDict | PySet | PyBytes | PyGlobal | NpDType | NpArray | TorchStorage;
 
 /** A short Python-ish type name for error messages. */
 export function typeName(v: Val): string {
@@ -75,5 +82,6 @@ export function typeName(v: Val): string {
   if (v instanceof PyBytes) return 'bytes';
   if (v instanceof PyGlobal) return `global ${v.qualified}`;
   if (v instanceof NpDType) return 'numpy.dtype';
+  if (v instanceof TorchStorage) return 'torch storage';
   return 'numpy.ndarray';
 }

@@ -10,8 +10,9 @@ import type { NdArray, ObjectArray } from './ndarray.js';
 import { OP, opName } from './pickle-opcodes.js';
 import { allowedGlobal, buildObject, callGlobal, hashable } from './pickle-globals.js';
 import type { NumpyContext } from './pickle-numpy.js';
+import { allowedTorchGlobal, persistentLoad, type TorchStorageSource } from './pickle-torch.js';
 import {
-  NpArray, NpDType, PyBytes, PyDict, PyGlobal, PyList, PySet, PyTuple, typeName,
+  NpArray, NpDType, PyBytes, PyDict, PyGlobal, PyList, PySet, PyTuple, TorchStorage, typeName,
   type PickleDict, type PickleValue, type Val,
 } from './pickle-objects.js';
 
@@ -27,6 +28,11 @@ export interface UnpickleOptions {
   maxStack?: number;
   /** Where the pickle starts in its file, so messages can give the file offset too. */
   baseOffset?: number;
+  /**
+   * Only for the data.pkl of a torch.save archive: where BINPERSID storages come from. Enables the
+   * torch allow-list of pickle-torch.ts (tensors, OrderedDict); without it both stay refused.
+   */
+  torchStorages?: TorchStorageSource;
 }
 
 const MAX_LONG_BYTES = 1024;
@@ -95,7 +101,10 @@ class Unpickler {
         this.budget -= n;
         if (this.budget < 0) this.fail('the pickle would make us allocate far more than its own size (repeated references to large data)');
       },
+      ...(opts.torchStorages ? { torch: { source: opts.torchStorages, storages: new Map() } } : {}),
     };
+    // Tensor data lives outside the pickle, in the archive's storages: they count towards the budget.
+    if (opts.torchStorages) this.budget += 4 * opts.torchStorages.totalBytes;
   }
 
   fail(message: string, at = this.opAt): never {
@@ -301,8 +310,14 @@ class Unpickler {
           break;
         }
 
+        case OP.BINPERSID: {
+          if (!this.ctx.torch) return this.fail(`opcode ${opName(op)} is refused: it would create arbitrary objects or fetch external data`);
+          const pid = this.pop();
+          this.push(persistentLoad(pid, this.ctx.torch, this.ctx));
+          break;
+        }
         case OP.INST: case OP.OBJ: case OP.NEWOBJ: case OP.NEWOBJ_EX:
-        case OP.PERSID: case OP.BINPERSID: case OP.EXT1: case OP.EXT2: case OP.EXT4: case OP.NEXT_BUFFER:
+        case OP.PERSID: case OP.EXT1: case OP.EXT2: case OP.EXT4: case OP.NEXT_BUFFER:
           return this.fail(`opcode ${opName(op)} is refused: it would create arbitrary objects or fetch external data`);
         case OP.STRING: case OP.UNICODE:
           return this.fail(`opcode ${opName(op)} (protocol 0 text strings) is not supported`);
@@ -334,9 +349,10 @@ class Unpickler {
   }
 
   private global(module: string, name: string): PyGlobal {
-    const g = allowedGlobal(module, name);
+    const g = allowedGlobal(module, name) ?? (this.ctx.torch ? allowedTorchGlobal(module, name) : undefined);
     if (g === undefined) {
-      return this.fail(`global '${clip(module)}.${clip(name)}' is refused by ${opName(this.buf[this.opAt]!)} (only numpy array/dtype/scalar reconstruction is allowed)`);
+      const allowed = this.ctx.torch ? 'tensors, OrderedDict and numpy array/dtype/scalar reconstruction are' : 'numpy array/dtype/scalar reconstruction is';
+      return this.fail(`global '${clip(module)}.${clip(name)}' is refused by ${opName(this.buf[this.opAt]!)} (only ${allowed} allowed)`);
     }
     return new PyGlobal(g, `${module}.${name}`);
   }
@@ -408,6 +424,7 @@ class Converter {
       return out as unknown as PickleValue;
     }
     if (v instanceof NpDType) return this.fail('a numpy.dtype object as a value is not supported');
+    if (v instanceof TorchStorage) return this.fail('a bare torch storage as a value is not supported (only tensors)');
     return this.fail(`${typeName(v)} cannot be returned as a value`);
   }
 }

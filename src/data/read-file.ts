@@ -5,7 +5,7 @@
  * arbitrary offsets). Peak memory is the file size plus at most 128 bytes.
  */
 import { constants } from 'node:buffer';
-import { open } from 'node:fs/promises';
+import { open, stat } from 'node:fs/promises';
 import { NpyFormatError } from '../errors.js';
 import { readNpyHeader } from './npy-header.js';
 import { firstLargePayload } from './pickle-opcodes.js';
@@ -24,6 +24,9 @@ const PIECE = 48 << 20;
  * const buf = await readNpyFile('data/fashion_mnist_dataset_train.npy');
  */
 export async function readNpyFile(path: string): Promise<Buffer> {
+  // Checked before open(): opening a FIFO would block until something writes to it.
+  const kind = await stat(path);
+  if (!kind.isFile()) throw new NpyFormatError(path, `not a regular file (${kind.isDirectory() ? 'a directory' : 'a device, FIFO or socket'})`);
   const fh = await open(path, 'r');
   try {
     const { size } = await fh.stat();

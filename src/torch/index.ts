@@ -1,5 +1,5 @@
 export { trainModel, historyFrom, type TrainResult, type TrainOptions } from './train.js';
-export { Model, describeModel, summarize, type ModelMetadata, type PredictOptions } from './model.js';
+export { Model, describeModel, summarize, type LoadOptions, type ModelMetadata, type PredictOptions } from './model.js';
 export { Tensor, type TensorDType } from './tensor.js';
 export { info, liveTensors, type RuntimeInfo } from './info.js';
 export { notebookLearningRate, resolveModel, type EarlyStoppingOptions, type LearningRateSchedule, type ModelChoice, type OptimizerOptions } from './options.js';

@@ -2,15 +2,24 @@
  * A trained model: evaluation, prediction, Keras-style summary, checkpoints.
  * Every heavy call runs on a worker thread and returns a Promise.
  */
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 import { CheckpointError, described, InvalidOptionError, TorchfitError } from '../errors.js';
 import type { NdArray } from '../data/ndarray.js';
+import { readTorchArchive } from '../data/torch-file.js';
 import { checkLabelRange, prepareImages, prepareLabels, type ImagesInput, type LabelsInput } from './inputs.js';
 import { runJob } from './job.js';
 import { native, type NativeModel, type NativeModelSpec } from './native.js';
 import { resolveDevice } from './options.js';
+import { isTorchfitCheckpoint, plainStateDict, type PlainStateDict } from './state-dict.js';
 import type { History, ModelSummary } from './types.js';
+
+export interface LoadOptions {
+  device?: 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
+  /** Image height and width, for a plain state_dict only (our checkpoints carry their config). Default [28, 28]. */
+  imageSize?: [number, number];
+}
 
 export interface PredictOptions {
   batchSize?: number;
@@ -138,21 +147,37 @@ export class Model {
   }
 
   /**
-   * Loads a checkpoint written by save(); checks architecture and shapes.
+   * Loads a checkpoint written by save() (weights, optimizer state, metadata),
+   * or a plain PyTorch state_dict (`torch.save(model.state_dict(), path)` from
+   * the Python reference port; the architecture is read from its keys and
+   * shapes, `imageSize` gives the image size, default 28x28). The file is read
+   * with our own zip reader and restricted unpickler: only tensors, dicts,
+   * lists and plain values are accepted, nothing in it is ever executed.
+   * Throws CheckpointError for a broken or mismatched file, PickleSecurityError
+   * for a pickle that names anything else.
    *
    * @example
    * const model = await Model.load('runs/cnn.pt', { device: 'cpu' });
+   * const fromPython = await Model.load('python-weights.pt');
    */
-  static async load(path: string, options: { device?: 'auto' | 'cpu' | 'cuda' | `cuda:${number}` } = {}): Promise<Model> {
+  static async load(path: string, options: LoadOptions = {}): Promise<Model> {
     if (typeof path !== 'string' || path.length === 0) throw new InvalidOptionError('path', 'a file path', path);
+    const imageSize = checkImageSize(options.imageSize);
     const binding = native();
     const device = resolveDevice(options.device ?? 'auto', binding.info().cudaAvailable);
+    let bytes: Buffer;
+    try {
+      bytes = await readFile(path);
+    } catch (error) {
+      throw new CheckpointError(path, `cannot open: ${(error as Error).message}`);
+    }
+    const content = readTorchArchive(bytes, path);
+    if (!isTorchfitCheckpoint(content)) return Model.fromStateDict(plainStateDict(content, path, imageSize), path, device);
     let result;
     try {
-      result = await runJob(() => binding.NativeModel.load(resolve(path), device));
+      result = await runJob(() => binding.NativeModel.load(resolve(path), bytes, device));
     } catch (error) {
-      if (error instanceof TorchfitError && error.code === 'ERR_CHECKPOINT') throw new CheckpointError(path, error.message.replace(`${resolve(path)}: `, ''));
-      throw error;
+      throw asCheckpointError(error, path);
     }
     let metadata: ModelMetadata = {};
     try {
@@ -163,6 +188,20 @@ export class Model {
       throw new CheckpointError(path, "field 'config' is not valid JSON");
     }
     return new Model(result.model, metadata);
+  }
+
+  private static async fromStateDict(sd: PlainStateDict, path: string, device: string): Promise<Model> {
+    const binding = native();
+    try {
+      const handle = await runJob(() => binding.NativeModel.fromStateDict(sd.spec, sd.entries, device, resolve(path)));
+      return new Model(handle, { loadedFrom: 'state_dict' });
+    } catch (error) {
+      const typed = asCheckpointError(error, path);
+      if (typed instanceof CheckpointError && typed.message.includes("'fc.weight' has shape")) {
+        throw new CheckpointError(path, `${typed.message.slice(path.length + 2)} (were the images not ${sd.spec.height}x${sd.spec.width}? pass { imageSize: [height, width] })`);
+      }
+      throw typed;
+    }
   }
 
   /** Frees the native model now (a running evaluate/predict keeps it until it ends). */
@@ -234,4 +273,18 @@ export function describeModel(choice: { kind: 'cnn' } | { kind: 'resnet'; depth:
   }
   const spec: NativeModelSpec = { kind: choice.kind, depth, numClasses: input.numClasses, channels: 1, height: input.height, width: input.width };
   return summarize(spec, native().describeModel(spec).layers);
+}
+
+// Errors of the native checkpoint code arrive as ERR_CHECKPOINT with the absolute path: re-type them.
+function asCheckpointError(error: unknown, path: string): unknown {
+  if (error instanceof TorchfitError && error.code === 'ERR_CHECKPOINT') return new CheckpointError(path, error.message.replace(`${resolve(path)}: `, ''));
+  return error;
+}
+
+function checkImageSize(size: unknown): [number, number] {
+  if (size === undefined) return [28, 28];
+  if (!Array.isArray(size) || size.length !== 2 || !size.every((v) => Number.isInteger(v) && v >= 8 && v <= 4096)) {
+    throw new InvalidOptionError('imageSize', '[height, width] with integers from 8 to 4096', size);
+  }
+  return [size[0], size[1]];
 }

@@ -96,7 +96,8 @@ export interface NativeModel {
 }
 
 export interface NativeModelClass {
-  load(path: string, device: string): NativeJob<{ model: NativeModel; configJson: string }>;
+  load(path: string, bytes: Uint8Array, device: string): NativeJob<{ model: NativeModel; configJson: string }>;
+  fromStateDict(spec: NativeModelSpec, entries: [string, Float32Array | BigInt64Array, number[]][], device: string, label: string): NativeJob<NativeModel>;
 }
 
 export interface NativeTensor {
