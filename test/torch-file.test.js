@@ -122,3 +122,49 @@ test('every truncation and 300 random byte flips of a real checkpoint: loaded or
   t.log(`${typed} refused with a typed error, ${loaded} loaded (a flip in bytes no check covers, such as local-header padding, leaves a loadable file)`);
   t.true(typed >= 97, 'every truncation is refused');
 });
+
+test('a plain state_dict (written here from a checkpoint\'s tensors) loads with the same predictions and can resume training', async (t) => {
+  t.timeout(120_000);
+  const train = await realImages(128);
+  const { model } = await trainModel({ model: { kind: 'resnet', depth: 8 }, train, epochs: 1, batchSize: 32, threads: 1, seed: 5 });
+  const ours = join(dir, 'ours-resnet8.pt');
+  await model.save(ours);
+  const expected = (await model.predict(train.x)).data;
+  model.dispose();
+  const { readFileSync } = await import('node:fs');
+  const sd = readTorchArchive(readFileSync(ours), ours).state_dict;
+  const storages = {};
+  const items = Object.entries(sd).map(([name, tensor], i) => {
+    storages[i] = tensor.data;
+    const stride = tensor.shape.map((_, d) => tensor.shape.slice(d + 1).reduce((a, b) => a * b, 1));
+    const storage = tensor.dtype === 'int64' ? 'LongStorage' : 'FloatStorage';
+    return [name, tensorPickle({ key: String(i), storage, numel: tensor.data.length, size: tensor.shape, stride })];
+  });
+  const plain = join(dir, 'plain-resnet8.pt');
+  writeFileSync(plain, torchArchive(dictPickle(items), storages));
+  const loaded = await Model.load(plain);
+  t.deepEqual(loaded.config, { kind: 'resnet', depth: 8, numClasses: 5, channels: 1, height: 28, width: 28 });
+  t.deepEqual((await loaded.predict(train.x)).data, expected);
+  const resumed = await trainModel({ model: { kind: 'resnet', depth: 8 }, train, epochs: 1, batchSize: 32, threads: 1, resume: loaded });
+  t.deepEqual(resumed.history.epoch, [1]);
+  t.true(Number.isFinite(resumed.history.loss[0]));
+  loaded.dispose();
+});
+
+test('property: random mutations of a small archive give a value or a typed error', async (t) => {
+  const fc = (await import('fast-check')).default;
+  const base = torchArchive(dictPickle([['w', tensorPickle({ key: '0', numel: 4, size: [2, 2], stride: [2, 1] })]]), { 0: Float32Array.of(1, 2, 3, 4) });
+  let refused = 0;
+  fc.assert(fc.property(fc.array(fc.tuple(fc.nat(base.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 8 }), fc.nat(base.length), (flips, cut) => {
+    const bytes = Buffer.from(base);
+    for (const [at, value] of flips) bytes[at] = value;
+    try {
+      readTorchArchive(bytes.subarray(0, Math.max(cut, base.length - 8)), 'm.pt');
+    } catch (error) {
+      if (!(error instanceof CheckpointError || error instanceof PickleSecurityError)) throw error;
+      refused++;
+    }
+  }), { numRuns: 3000, seed: 42 });
+  t.log(`${refused} of 3000 mutated archives refused`);
+  t.true(refused > 0);
+});
