@@ -168,3 +168,26 @@ test('property: random mutations of a small archive give a value or a typed erro
   t.log(`${refused} of 3000 mutated archives refused`);
   t.true(refused > 0);
 });
+
+test('property: mutated data.pkl repacked with valid CRCs (reaching the unpickler) gives a value or a typed error', async (t) => {
+  const fc = (await import('fast-check')).default;
+  const pickle = dictPickle([
+    ['w', tensorPickle({ key: '0', numel: 6, size: [2, 3], stride: [3, 1] })],
+    ['n', tensorPickle({ key: '1', storage: 'LongStorage', numel: 1, size: [], stride: [] })],
+  ]);
+  const storages = { 0: Float32Array.of(1, 2, 3, 4, 5, 6), 1: BigInt64Array.of(3n) };
+  const counts = {};
+  fc.assert(fc.property(fc.array(fc.tuple(fc.nat(pickle.length - 1), fc.integer({ min: 0, max: 255 })), { minLength: 1, maxLength: 6 }), fc.nat(pickle.length), (sets, cut) => {
+    const mutated = Buffer.from(pickle);
+    for (const [at, value] of sets) mutated[at] = value;
+    try {
+      readTorchArchive(torchArchive(mutated.subarray(0, Math.max(cut, pickle.length - 4)), storages), 'm.pt');
+      counts.parsed = (counts.parsed ?? 0) + 1;
+    } catch (error) {
+      if (!(error instanceof CheckpointError || error instanceof PickleSecurityError)) throw error;
+      counts[error.code] = (counts[error.code] ?? 0) + 1;
+    }
+  }), { numRuns: 5000, seed: 7 });
+  t.log(JSON.stringify(counts));
+  t.true((counts.ERR_PICKLE_REFUSED ?? 0) > 0);
+});
