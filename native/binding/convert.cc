@@ -65,6 +65,7 @@ DistributedConfig distributed_config_from(const Napi::Object& spec) {
   c.master_addr = text(spec, "masterAddr");
   c.master_port = integer(spec, "masterPort");
   c.timeout_ms = static_cast<int64_t>(num(spec, "timeoutMs"));
+  c.rendezvous_timeout_ms = static_cast<int64_t>(num(spec, "rendezvousTimeoutMs"));
   c.backend = text(spec, "backend");
   c.interface = text(spec, "interface");
   c.bucket_bytes = static_cast<int64_t>(num(spec, "bucketBytes"));

@@ -14,7 +14,7 @@ namespace torchfit::binding {
 
 ModelConfig model_config_from(const Napi::Object& spec);
 TrainConfig train_config_from(const Napi::Object& spec);
-// { rank, worldSize, masterAddr, masterPort, timeoutMs, backend, interface, bucketBytes }
+// { rank, worldSize, masterAddr, masterPort, timeoutMs, rendezvousTimeoutMs, backend, interface, bucketBytes }
 DistributedConfig distributed_config_from(const Napi::Object& spec);
 
 // Array data handed in from JS: a typed array kept alive by a reference (read on the

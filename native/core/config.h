@@ -45,7 +45,8 @@ struct DistributedConfig {
   int world_size = 1;
   std::string master_addr = "127.0.0.1";  // where rank 0 hosts the rendezvous store
   int master_port = 29500;
-  int64_t timeout_ms = 60000;             // every rendezvous and collective gives up after this
+  int64_t timeout_ms = 60000;             // every collective (and the goodbye) gives up after this
+  int64_t rendezvous_timeout_ms = 300000; // waiting for every rank to arrive
   std::string backend = "gloo";           // "gloo" | "nccl" (resolved in TypeScript)
   std::string interface;                  // Gloo's network interface; empty: chosen from master_addr
   int64_t bucket_bytes = 25 << 20;        // gradient all-reduce bucket size, as DDP's bucket_cap_mb

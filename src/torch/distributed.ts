@@ -16,11 +16,16 @@ export interface DistributedOptions {
   /** The port rank 0 listens on for the rendezvous. Default 29500 (PyTorch's). */
   masterPort?: number;
   /**
-   * Every rendezvous and every collective gives up after this long, rejecting with a
-   * DistributedError (ERR_DISTRIBUTED_TIMEOUT): a rank that dies, hangs or never arrives
-   * cannot make the others wait forever. Default 60000.
+   * Once training has started, every collective gives up after this long, rejecting with a
+   * DistributedError (ERR_DISTRIBUTED_TIMEOUT): a rank that hangs or is stopped cannot make
+   * the others wait forever (one that dies is noticed at once: its connections close). Default 60000.
    */
   timeoutMs?: number;
+  /**
+   * How long the ranks wait for each other to arrive at the start (processes on a cluster
+   * may start minutes apart). Default: 300000 (5 minutes), or timeoutMs when that is longer.
+   */
+  rendezvousTimeoutMs?: number;
   /** 'auto' (default): NCCL on CUDA devices when this build has it, Gloo otherwise. */
   backend?: 'auto' | 'gloo' | 'nccl';
   /**
@@ -35,7 +40,7 @@ export interface DistributedOptions {
 /** Resolved, before the backend is chosen (that needs the device). */
 export type ResolvedDistributed = Omit<NativeDistributedConfig, 'backend'> & { backend: 'auto' | 'gloo' | 'nccl' };
 
-const KNOWN = new Set(['rank', 'worldSize', 'masterAddr', 'masterPort', 'timeoutMs', 'backend', 'interface', 'bucketCapMb']);
+const KNOWN = new Set(['rank', 'worldSize', 'masterAddr', 'masterPort', 'timeoutMs', 'rendezvousTimeoutMs', 'backend', 'interface', 'bucketCapMb']);
 const ENV_HINT = "distributed: 'env' reads RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT";
 
 const isInt = (v: unknown, min: number, max: number): v is number => typeof v === 'number' && Number.isInteger(v) && v >= min && v <= max;
@@ -70,7 +75,7 @@ export function resolveDistributed(value: unknown, env: NodeJS.ProcessEnv = proc
   if (value === undefined || value === false) return undefined;
   const given = value === 'env' || value === true ? distributedFromEnv(env) : value;
   if (typeof given !== 'object' || given === null || Array.isArray(given)) {
-    throw new InvalidOptionError('distributed', "'env' or { rank, worldSize, masterAddr?, masterPort?, timeoutMs?, backend?, interface?, bucketCapMb? }", value);
+    throw new InvalidOptionError('distributed', "'env' or { rank, worldSize, masterAddr?, masterPort?, timeoutMs?, rendezvousTimeoutMs?, backend?, interface?, bucketCapMb? }", value);
   }
   const options = given as Partial<DistributedOptions>;
   for (const key of Object.keys(options)) {
@@ -87,6 +92,10 @@ export function resolveDistributed(value: unknown, env: NodeJS.ProcessEnv = proc
   if (!isInt(masterPort, 1, 65535)) throw new InvalidOptionError('distributed.masterPort', 'an integer from 1 to 65535', masterPort);
   const timeoutMs = options.timeoutMs ?? 60_000;
   if (!isInt(timeoutMs, 100, 86_400_000)) throw new InvalidOptionError('distributed.timeoutMs', 'an integer from 100 to 86400000 (milliseconds)', timeoutMs);
+  const rendezvousTimeoutMs = options.rendezvousTimeoutMs ?? Math.max(300_000, timeoutMs);
+  if (!isInt(rendezvousTimeoutMs, 100, 86_400_000)) {
+    throw new InvalidOptionError('distributed.rendezvousTimeoutMs', 'an integer from 100 to 86400000 (milliseconds)', rendezvousTimeoutMs);
+  }
   const backend = options.backend ?? 'auto';
   if (backend !== 'auto' && backend !== 'gloo' && backend !== 'nccl') throw new InvalidOptionError('distributed.backend', "'auto', 'gloo' or 'nccl'", backend);
   const iface = options.interface ?? env.GLOO_SOCKET_IFNAME ?? '';
@@ -98,7 +107,7 @@ export function resolveDistributed(value: unknown, env: NodeJS.ProcessEnv = proc
     throw new InvalidOptionError('distributed.bucketCapMb', 'a number of MiB in (0, 4096]', bucketCapMb);
   }
   return {
-    rank, worldSize, masterAddr, masterPort, timeoutMs, backend, interface: iface,
+    rank, worldSize, masterAddr, masterPort, timeoutMs, rendezvousTimeoutMs, backend, interface: iface,
     bucketBytes: Math.max(4, Math.round(bucketCapMb * 1024 * 1024)),
   };
 }

@@ -65,6 +65,7 @@ export interface NativeDistributedConfig {
   masterAddr: string;
   masterPort: number;
   timeoutMs: number;
+  rendezvousTimeoutMs: number;
   backend: 'gloo' | 'nccl';
   /** '' : chosen from masterAddr. */
   interface: string;

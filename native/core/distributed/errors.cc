@@ -24,11 +24,13 @@ std::string without_location(const std::string& text) {
 
 }  // namespace
 
-Error distributed_error(const DistributedConfig& c, const std::string& what, const std::string& cause) {
+Error distributed_error(const DistributedConfig& c, const std::string& what, const std::string& cause,
+                        bool during_rendezvous) {
   const std::string who = "distributed rank " + std::to_string(c.rank) + " of " + std::to_string(c.world_size) + ": ";
   if (mentions_timeout(cause)) {
-    return Error("ERR_DISTRIBUTED_TIMEOUT", who + what + " got no answer within distributed.timeoutMs (" +
-                                                std::to_string(c.timeout_ms) +
+    const std::string option = during_rendezvous ? "rendezvousTimeoutMs" : "timeoutMs";
+    return Error("ERR_DISTRIBUTED_TIMEOUT", who + what + " got no answer within distributed." + option + " (" +
+                                                std::to_string(during_rendezvous ? c.rendezvous_timeout_ms : c.timeout_ms) +
                                                 " ms): another rank is stopped, hung, far slower or never started (" +
                                                 cause + ")");
   }

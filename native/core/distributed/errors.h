@@ -10,7 +10,9 @@ namespace torchfit {
 
 // ERR_DISTRIBUTED_TIMEOUT when `cause` reports a timeout (a peer stopped, hung or never
 // came), ERR_DISTRIBUTED otherwise (a peer died or closed its connections, bad address).
-Error distributed_error(const DistributedConfig& config, const std::string& what, const std::string& cause);
+// during_rendezvous: the timeout that applied was rendezvousTimeoutMs, not timeoutMs.
+Error distributed_error(const DistributedConfig& config, const std::string& what, const std::string& cause,
+                        bool during_rendezvous = false);
 
 // Inside a catch block: the in-flight exception's message, without libtorch's backtrace
 // or Gloo's source-location prefix. Rethrows torchfit::Error (cancellation included) as is.

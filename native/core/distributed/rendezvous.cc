@@ -35,14 +35,14 @@ c10::intrusive_ptr<c10d::Store> open_store(const DistributedConfig& c, Clock::ti
     const auto where = c.master_addr + ":" + std::to_string(c.master_port);
     throw distributed_error(c, c.rank == 0 ? "hosting the rendezvous store at " + where + " (is the port free?)"
                                            : "reaching rank 0's rendezvous store at " + where + " (is rank 0 running?)",
-                            cause);
+                            cause, /*during_rendezvous=*/true);
   }
 }
 
 }  // namespace
 
 c10::intrusive_ptr<c10d::Store> rendezvous(const DistributedConfig& c, const std::atomic<bool>* cancel) {
-  const auto deadline = Clock::now() + milliseconds(c.timeout_ms);
+  const auto deadline = Clock::now() + milliseconds(c.rendezvous_timeout_ms);
   auto check_cancel = [&] {
     if (cancel != nullptr && cancel->load()) throw Cancelled();
   };
@@ -59,7 +59,7 @@ c10::intrusive_ptr<c10d::Store> rendezvous(const DistributedConfig& c, const std
     }
     if (!stale) break;
     store.reset();
-    if (Clock::now() >= deadline) throw distributed_error(c, "waiting for rank 0's new rendezvous store", "timed out");
+    if (Clock::now() >= deadline) throw distributed_error(c, "waiting for rank 0's new rendezvous store", "timed out", true);
     std::this_thread::sleep_for(milliseconds(50));
   }
 
@@ -82,13 +82,13 @@ c10::intrusive_ptr<c10d::Store> rendezvous(const DistributedConfig& c, const std
         }
         throw Error("ERR_DISTRIBUTED_TIMEOUT", "distributed rank " + std::to_string(c.rank) + " of " +
                                                    std::to_string(c.world_size) + ": rank(s) " + missing +
-                                                   " did not arrive within distributed.timeoutMs (" +
-                                                   std::to_string(c.timeout_ms) + " ms)");
+                                                   " did not arrive within distributed.rendezvousTimeoutMs (" +
+                                                   std::to_string(c.rendezvous_timeout_ms) + " ms)");
       }
       std::this_thread::sleep_for(milliseconds(20));
     }
   } catch (...) {
-    throw distributed_error(c, "the rendezvous", current_cause());
+    throw distributed_error(c, "the rendezvous", current_cause(), true);
   }
   return store;
 }
