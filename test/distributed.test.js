@@ -132,6 +132,23 @@ test('a rank that never arrives makes the other fail after distributed.rendezvou
   alone.model.dispose();
 });
 
+test('consecutive runs on one port meet the new store, not the closing one (the notebook trains the CNN, then the ResNet)', async (t) => {
+  const port = await freePort();
+  const train = await realImages(128);
+  const rank = async (r) => {
+    const losses = [];
+    for (const model of ['cnn', 'resnet', 'cnn']) {
+      const result = await trainModel({ model, train, epochs: 1, batchSize: 16, threads: 1, distributed: { rank: r, worldSize: 2, masterPort: port, timeoutMs: 20_000 } });
+      losses.push(result.history.loss[0]);
+      result.model.dispose();
+    }
+    return losses;
+  };
+  const [a, b] = await Promise.all([rank(0), rank(1)]);
+  t.deepEqual(b, a);
+  t.is(a.length, 3);
+});
+
 test('ranks given different data refuse to train instead of hanging', async (t) => {
   const port = await freePort();
   const distributed = (rank) => ({ rank, worldSize: 2, masterPort: port, timeoutMs: 20_000 });
