@@ -165,7 +165,7 @@ export interface NativeBinding {
 
 const REBUILD_HINT =
   'Build it with `npx torchfit build` (in a project that depends on torchfit) or `npm run setup` (in a clone of torchfit). ' +
-  'It needs cmake, g++ and libtorch: on Debian/Ubuntu `sudo apt-get install cmake g++ libtorch-dev`, ' +
+  'It needs cmake, g++ and libtorch: on Debian/Ubuntu `sudo apt-get install cmake g++ libtorch-dev libgloo-dev`, ' +
   'or point LIBTORCH at an unpacked libtorch.';
 
 let cached: NativeBinding | undefined;
