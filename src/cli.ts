@@ -120,7 +120,7 @@ async function train(argv: string[]): Promise<number> {
     ...(lr !== undefined ? { learningRate: lr } : {}),
     patience: int('patience', values.patience, 10),
     seed: int('seed', values.seed, 0),
-    device: device as 'auto',
+    device: (distributed ? deviceForRank(device) : device) as 'auto',
     threads: int('threads', values.threads, availableParallelism(), 1),
     out,
     ...(limit !== undefined ? { limit } : {}),
@@ -148,6 +148,18 @@ function masterAddr(values: TrainValues): string {
   const addr = (values['master-addr'] as string | undefined) ?? '127.0.0.1';
   if (!/^[A-Za-z0-9.:_-]{1,253}$/.test(addr)) throw new UsageError(`--master-addr expects a host name or IP address, got '${addr}'`);
   return addr;
+}
+
+/**
+ * One GPU per process: with several ranks on a CUDA machine, 'auto' and 'cuda' mean the
+ * GPU of this process's local rank (LOCAL_RANK, set by launchers), as with torchrun.
+ */
+function deviceForRank(device: string): string {
+  if (device !== 'auto' && device !== 'cuda') return device;
+  const runtime = info();
+  if (!runtime.cudaAvailable || runtime.deviceCount === 0) return device;
+  const local = Number(process.env.LOCAL_RANK ?? 0);
+  return `cuda:${(Number.isInteger(local) && local >= 0 ? local : 0) % runtime.deviceCount}`;
 }
 
 /** --rank/--world-size, else a launcher's RANK/WORLD_SIZE environment, else none. */

@@ -2,10 +2,10 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstring>
 #include <memory>
 #include <string>
 
+#include "core/distributed/agreement.h"
 #include "core/distributed/data_parallel.h"
 #include "core/distributed/sampler.h"
 #include "core/early_stopping.h"
@@ -90,51 +90,6 @@ EvalResult evaluate_over_ranks(Classifier& model, const LabelledData& data, int6
   return finish_evaluation(model, EvalSums{sums[0], sums[1], static_cast<int64_t>(sums[2])});
 }
 
-int64_t bits_of(double value) {
-  int64_t bits = 0;
-  std::memcpy(&bits, &value, sizeof(bits));
-  return bits;
-}
-
-int64_t schedule_hash(const std::vector<double>& rates) {
-  uint64_t h = rates.size();
-  for (const double r : rates) h = h * 1000003u + static_cast<uint64_t>(bits_of(r));
-  return static_cast<int64_t>(h);
-}
-
-// A checksum of the labels, position-weighted: ranks given different data (or a different
-// order) disagree on it.
-int64_t label_checksum(const torch::Tensor& y) {
-  if (y.numel() == 0) return 0;
-  const auto weights = torch::arange(y.size(0), torch::TensorOptions().dtype(torch::kInt64).device(y.device()))
-                           .remainder(1009).add_(1);
-  return (y.to(torch::kInt64) * weights).sum().item<int64_t>();
-}
-
-// What every rank must agree on before the first collective of the fit loop.
-void agree_on_run(Communicator& comm, Classifier& model, const LabelledData& train, const LabelledData* validation,
-                  const TrainConfig& config) {
-  int64_t parameters = 0;
-  for (const auto& p : model.parameters()) parameters += p.numel();
-  const bool has_validation = validation != nullptr && validation->size() > 0;
-  std::vector<std::pair<std::string, int64_t>> facts = {
-      {"the number of training images", train.size()},
-      {"the training labels (checksum)", label_checksum(train.y)},
-      {"the number of validation images", has_validation ? validation->size() : 0},
-      {"the validation labels (checksum)", has_validation ? label_checksum(validation->y) : 0},
-      {"the model's parameter count", parameters},
-      {"epochs", config.epochs},
-      {"batchSize", config.batch_size},
-      {"seed", static_cast<int64_t>(config.seed)},
-      {"shuffle", config.shuffle ? 1 : 0},
-      {"the optimizer", config.optimizer.name == "adam" ? 1 : 0},
-      {"the learning rate", bits_of(config.optimizer.learning_rate)},
-      {"lrSchedule", schedule_hash(config.epoch_learning_rates)},
-      {"earlyStopping", config.early_stopping.enabled ? 1 + config.early_stopping.patience : 0},
-  };
-  check_agreement(comm, facts);
-}
-
 }  // namespace
 
 TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& train, const LabelledData* validation,
@@ -153,7 +108,7 @@ TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& tr
 
   std::unique_ptr<GradientBuckets> buckets;
   if (comm != nullptr) {
-    agree_on_run(*comm, model, train, validation, config);
+    agree_on_run(*comm, model, train.y, validation != nullptr ? validation->y : torch::Tensor(), config);
     broadcast_state(*comm, model, &optimizer);
     buckets = std::make_unique<GradientBuckets>(model.parameters(), config.distributed.bucket_bytes);
   }

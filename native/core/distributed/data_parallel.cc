@@ -2,7 +2,6 @@
 
 #include <cstring>
 
-#include "core/errors.h"
 
 namespace torchfit {
 
@@ -20,29 +19,6 @@ void broadcast_state(Communicator& comm, torch::nn::Module& model, Optimizer* op
     std::vector<torch::Tensor> steps{torch::full({1}, optimizer->iterations(), torch::kInt64)};
     comm.broadcast(steps, /*root=*/0, "broadcasting rank 0's optimizer step");
     optimizer->load_state(optimizer->state(), steps[0].item<int64_t>());
-  }
-}
-
-void check_agreement(Communicator& comm, const std::vector<std::pair<std::string, int64_t>>& facts) {
-  // One MAX all-reduce of (v, -v) gives every fact's maximum and minimum over ranks.
-  const auto n = static_cast<int64_t>(facts.size());
-  auto both = torch::empty({2 * n}, torch::kInt64);
-  auto* data = both.data_ptr<int64_t>();
-  for (int64_t i = 0; i < n; ++i) {
-    data[i] = facts[i].second;
-    data[n + i] = -facts[i].second;
-  }
-  std::vector<torch::Tensor> tensors{both};
-  comm.all_reduce_max(tensors, "comparing the ranks' options");
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t max = data[i], min = -data[n + i];
-    if (max != min) {
-      throw Error("ERR_DISTRIBUTED", "distributed rank " + std::to_string(comm.rank()) + " of " +
-                                         std::to_string(comm.world_size()) + ": the ranks disagree on " + facts[i].first +
-                                         " (this rank: " + std::to_string(facts[i].second) + ", others up to " +
-                                         std::to_string(max) + " and down to " + std::to_string(min) +
-                                         "): every rank must pass the same data and options, except distributed.rank");
-    }
   }
 }
 

@@ -1,9 +1,7 @@
 // Keeping the replicas on all ranks identical, and combining what each rank computed.
 #pragma once
 
-#include <string>
 #include <torch/nn/module.h>
-#include <utility>
 #include <vector>
 
 #include "core/distributed/communicator.h"
@@ -14,10 +12,6 @@ namespace torchfit {
 // Rank 0's parameters, buffers, optimizer slots and step count, copied to every rank
 // (as DDP does at construction): a resumed or differently seeded replica cannot drift.
 void broadcast_state(Communicator& comm, torch::nn::Module& model, Optimizer* optimizer);
-
-// Throws ERR_DISTRIBUTED naming the first fact the ranks disagree on (sizes, seed, batch
-// size...): mismatched ranks would otherwise run different numbers of collectives and hang.
-void check_agreement(Communicator& comm, const std::vector<std::pair<std::string, int64_t>>& facts);
 
 // Averages the floating-point buffers (BatchNorm's running mean and variance) over ranks.
 // Their update is linear in the batch statistics, so averaging once per epoch gives what
