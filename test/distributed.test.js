@@ -3,6 +3,7 @@
 import test from 'ava';
 
 import { distributedFromEnv, DistributedError, info, InvalidOptionError, trainModel } from '../dist/index.js';
+import { chooseBackend, resolveDistributed } from '../dist/torch/distributed.js';
 import { _dataParallelProbe } from '../dist/torch/distributed-probe.js';
 import { freePort, spawnRank } from './_distributed-helpers.js';
 import { realImages } from './_torch-helpers.js';
@@ -46,6 +47,21 @@ test('batchSize is per rank: it may not exceed a rank\'s shard', async (t) => {
     trainModel({ model: 'cnn', train: { x, y: labels(10) }, batchSize: 2, device: 'cpu', distributed: { rank: 0, worldSize: 2, backend: 'nccl' } }),
     { instanceOf: InvalidOptionError });
   t.is(nccl.option, 'distributed.backend');
+});
+
+test('a build without a backend fails with a DistributedError naming what to install', (t) => {
+  const resolved = resolveDistributed({ rank: 0, worldSize: 2 });
+  const without = { distributed: { gloo: false, nccl: false } };
+  const gloo = t.throws(() => chooseBackend(resolved, 'cpu', without), { instanceOf: DistributedError });
+  t.is(gloo.code, 'ERR_DISTRIBUTED_UNAVAILABLE');
+  t.regex(gloo.message, /sudo apt-get install libgloo-dev\), then rebuild \(npx torchfit build/);
+  const nccl = t.throws(() => chooseBackend({ ...resolved, backend: 'nccl' }, 'cuda:0', without), { instanceOf: DistributedError });
+  t.is(nccl.code, 'ERR_DISTRIBUTED_UNAVAILABLE');
+  t.regex(nccl.message, /no NCCL/);
+  // 'auto' picks NCCL for CUDA devices only when the build has it, Gloo otherwise.
+  t.is(chooseBackend(resolved, 'cuda:1', { distributed: { gloo: true, nccl: true } }).backend, 'nccl');
+  t.is(chooseBackend(resolved, 'cuda:1', { distributed: { gloo: true, nccl: false } }).backend, 'gloo');
+  t.is(chooseBackend(resolved, 'cpu', { distributed: { gloo: true, nccl: true } }).backend, 'gloo');
 });
 
 test('distributedFromEnv reads what torchrun sets, and names what is missing', (t) => {

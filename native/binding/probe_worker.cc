@@ -30,7 +30,7 @@ void ProbeWorker::Run() {
   const auto x = x_.materialize(torch::kCPU, torch::kFloat32);
   const auto y = y_.materialize(torch::kCPU, torch::kInt64);
   std::unique_ptr<Communicator> comm;
-  if (distributed_.enabled) comm = connect(distributed_, cancel());
+  if (distributed_.enabled) comm = connect(distributed_, torch::kCPU, cancel());
   result_ = probe_step(x, y, num_classes_, seed_, comm.get(), distributed_.bucket_bytes);
   if (comm) comm->leave();
 }

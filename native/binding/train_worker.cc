@@ -71,7 +71,7 @@ void TrainWorker::Execute(const ExecutionProgress& progress) {
     };
     // Connected here, on the worker thread: the rendezvous waits (bounded) for the other ranks.
     std::unique_ptr<Communicator> comm;
-    if (config_.distributed.enabled) comm = connect(config_.distributed, settler_.cancel());
+    if (config_.distributed.enabled) comm = connect(config_.distributed, device, settler_.cancel());
     outcome_ = fit(*state_->model, *state_->optimizer, train, has_validation_ ? &validation : nullptr, config_, callbacks,
                    comm.get());
     if (comm) comm->leave();

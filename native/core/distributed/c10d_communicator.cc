@@ -49,8 +49,10 @@ using std::chrono::milliseconds;
 template <typename Group>
 class C10dCommunicator : public Communicator {
  public:
-  C10dCommunicator(DistributedConfig config, c10::intrusive_ptr<c10d::Store> store, c10::intrusive_ptr<Group> group)
-      : config_(std::move(config)), store_(std::move(store)), group_(std::move(group)) {}
+  // staging: the device every tensor must be on for this backend (NCCL: its GPU); none for Gloo.
+  C10dCommunicator(DistributedConfig config, c10::intrusive_ptr<c10d::Store> store, c10::intrusive_ptr<Group> group,
+                   c10::optional<torch::Device> staging = c10::nullopt)
+      : config_(std::move(config)), store_(std::move(store)), group_(std::move(group)), staging_(staging) {}
 
   int rank() const override { return config_.rank; }
   int world_size() const override { return config_.world_size; }
@@ -87,10 +89,14 @@ class C10dCommunicator : public Communicator {
       inputs.reserve(tensors.size());
       std::vector<c10::intrusive_ptr<c10d::Work>> works;
       for (auto& t : tensors) {
-        inputs.push_back({t});
+        const bool staged = staging_.has_value() && t.device() != *staging_;
+        inputs.push_back({staged ? t.to(*staging_) : t});
         works.push_back(launch(inputs.back()));
       }
       for (auto& work : works) work->wait(milliseconds(config_.timeout_ms + 5000));
+      for (size_t i = 0; i < tensors.size(); ++i) {
+        if (!inputs[i][0].is_same(tensors[i])) tensors[i].copy_(inputs[i][0]);
+      }
     } catch (...) {
       throw distributed_error(config_, what, current_cause());
     }
@@ -99,6 +105,7 @@ class C10dCommunicator : public Communicator {
   DistributedConfig config_;
   c10::intrusive_ptr<c10d::Store> store_;
   c10::intrusive_ptr<Group> group_;
+  c10::optional<torch::Device> staging_;
 };
 
 #ifdef TORCHFIT_WITH_GLOO
@@ -121,18 +128,20 @@ std::unique_ptr<Communicator> connect_gloo(const DistributedConfig& c, c10::intr
 
 #ifdef TORCHFIT_WITH_NCCL
 // Not exercised on the machines this was written on (no GPU): see the README.
-std::unique_ptr<Communicator> connect_nccl(const DistributedConfig& c, c10::intrusive_ptr<c10d::Store> store) {
+std::unique_ptr<Communicator> connect_nccl(const DistributedConfig& c, c10::intrusive_ptr<c10d::Store> store,
+                                           torch::Device device) {
+  if (!device.is_cuda()) throw Error("ERR_INVALID_OPTION", "distributed.backend 'nccl' needs a CUDA device");
   auto options = c10d::ProcessGroupNCCL::Options::create();
   options->timeout = milliseconds(c.timeout_ms);
   auto group = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, c.rank, c.world_size, options);
-  return std::make_unique<C10dCommunicator<c10d::ProcessGroupNCCL>>(c, std::move(store), std::move(group));
+  return std::make_unique<C10dCommunicator<c10d::ProcessGroupNCCL>>(c, std::move(store), std::move(group), device);
 }
 #endif
 
 }  // namespace
 #endif  // TORCHFIT_WITH_C10D
 
-std::unique_ptr<Communicator> connect(const DistributedConfig& c, const std::atomic<bool>* cancel) {
+std::unique_ptr<Communicator> connect(const DistributedConfig& c, torch::Device device, const std::atomic<bool>* cancel) {
   const bool wanted_available = c.backend == "nccl" ? nccl_compiled() : gloo_compiled();
   if (!wanted_available) {
     throw Error("ERR_DISTRIBUTED_UNAVAILABLE",
@@ -144,7 +153,7 @@ std::unique_ptr<Communicator> connect(const DistributedConfig& c, const std::ato
   auto store = rendezvous(c, cancel);
   try {
 #ifdef TORCHFIT_WITH_NCCL
-    if (c.backend == "nccl") return connect_nccl(c, store);
+    if (c.backend == "nccl") return connect_nccl(c, store, device);
 #endif
 #ifdef TORCHFIT_WITH_GLOO
     return connect_gloo(c, store);

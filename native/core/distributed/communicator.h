@@ -18,7 +18,8 @@ class Communicator {
   virtual int rank() const = 0;
   virtual int world_size() const = 0;
 
-  // In place, every tensor on its own (all launched, then all awaited). `what` names the
+  // In place, every tensor on its own (all launched, then all awaited), wherever it lives:
+  // a backend that cannot reach it (NCCL and CPU tensors) works on a copy. `what` names the
   // operation in error messages ("the gradient all-reduce").
   virtual void all_reduce_sum(std::vector<torch::Tensor>& tensors, const char* what) = 0;
   virtual void all_reduce_max(std::vector<torch::Tensor>& tensors, const char* what) = 0;
@@ -34,9 +35,11 @@ bool gloo_compiled();
 bool nccl_compiled();
 
 // Rendezvous at config.master_addr:master_port (rank 0 hosts the TCPStore), then the
-// backend's process group. Every wait is bounded by config.timeout_ms; `cancel` is
-// checked while waiting for the other ranks to arrive. Throws Error with code
-// ERR_DISTRIBUTED, ERR_DISTRIBUTED_TIMEOUT or ERR_DISTRIBUTED_UNAVAILABLE.
-std::unique_ptr<Communicator> connect(const DistributedConfig& config, const std::atomic<bool>* cancel);
+// backend's process group. `device`: where training runs (NCCL works on that GPU). Waiting
+// for the others is bounded by config.rendezvous_timeout_ms, every collective by
+// config.timeout_ms; `cancel` is checked while waiting for the other ranks to arrive.
+// Throws Error with code ERR_DISTRIBUTED, ERR_DISTRIBUTED_TIMEOUT or ERR_DISTRIBUTED_UNAVAILABLE.
+std::unique_ptr<Communicator> connect(const DistributedConfig& config, torch::Device device,
+                                      const std::atomic<bool>* cancel);
 
 }  // namespace torchfit
