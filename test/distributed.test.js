@@ -148,6 +148,21 @@ test('a rank that never arrives makes the other fail after distributed.rendezvou
   alone.model.dispose();
 });
 
+test('a world of one rank trains exactly as one process does, bit for bit', async (t) => {
+  const train = await realImages(256);
+  const validation = await realImages(64, 50_000);
+  const common = { model: 'cnn', train, validation, epochs: 2, batchSize: 32, threads: 1, seed: 4 };
+  const alone = await trainModel(common);
+  const world = await trainModel({ ...common, distributed: { rank: 0, worldSize: 1, masterPort: await freePort() } });
+  const { seconds: _a, msPerStep: _b, ...h1 } = alone.history;
+  const { seconds: _c, msPerStep: _d, ...h2 } = world.history;
+  t.deepEqual(h2, h1);
+  t.deepEqual(world.distributed, { rank: 0, worldSize: 1, backend: 'gloo' });
+  t.is(alone.distributed, undefined);
+  alone.model.dispose();
+  world.model.dispose();
+});
+
 test('consecutive runs on one port meet the new store, not the closing one (the notebook trains the CNN, then the ResNet)', async (t) => {
   const port = await freePort();
   const train = await realImages(128);
