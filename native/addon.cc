@@ -5,9 +5,11 @@
 #include "binding/convert.h"
 #include "binding/errors.h"
 #include "binding/model_wrap.h"
+#include "binding/probe_worker.h"
 #include "binding/tensor_wrap.h"
 #include "binding/train_worker.h"
 #include "core/device.h"
+#include "core/distributed/communicator.h"
 #include "core/early_stopping.h"
 #include "core/live_tensors.h"
 #include "core/models/classifier.h"
@@ -28,6 +30,10 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
     out.Set("threads", r.threads);
     out.Set("buildLibtorchVersion", TORCHFIT_LIBTORCH_VERSION);
     out.Set("buildTorchSource", TORCHFIT_TORCH_SOURCE);
+    auto distributed = Napi::Object::New(env);
+    distributed.Set("gloo", gloo_compiled());
+    distributed.Set("nccl", nccl_compiled());
+    out.Set("distributed", distributed);
     return out;
   });
 }
@@ -43,6 +49,12 @@ Napi::Value Train(const Napi::CallbackInfo& info) {
     return queue_job(env, new TrainWorker(env, info[0].As<Napi::Object>(), info[1].As<Napi::Function>(),
                                    info[2].As<Napi::Function>()));
   });
+}
+
+// _dataParallelProbe(spec) -> { promise, cancel }: for the distributed tests only.
+Napi::Value DataParallelProbe(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value { return queue_job(env, new ProbeWorker(env, info[0].As<Napi::Object>())); });
 }
 
 // describeModel(modelSpec) -> { layers, trainableParams, nonTrainableParams, outputShape }:
@@ -121,6 +133,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("describeModel", Napi::Function::New(env, DescribeModel));
   exports.Set("initialWeights", Napi::Function::New(env, InitialWeights));
   exports.Set("earlyStoppingTrace", Napi::Function::New(env, EarlyStoppingTrace));
+  exports.Set("_dataParallelProbe", Napi::Function::New(env, DataParallelProbe));
   return exports;
 }
 

@@ -35,5 +35,10 @@ if (result.status !== 0) {
 const buildInfo = join(root, 'build', 'torchfit-build.json');
 if (existsSync(buildInfo)) {
   const info = JSON.parse(readFileSync(buildInfo, 'utf8'));
-  console.log(`torchfit: built against libtorch ${info.libtorchVersion} from ${info.source} (${info.torchDir}), CUDA ${info.cuda ? 'yes' : 'no'}`);
+  const yes = (v) => (v ? 'yes' : 'no');
+  console.log(`torchfit: built against libtorch ${info.libtorchVersion} from ${info.source} (${info.torchDir}), CUDA ${yes(info.cuda)}, ` +
+    `distributed: Gloo ${yes(info.distributed?.gloo)}, NCCL ${yes(info.distributed?.nccl)}`);
+  if (!info.distributed?.gloo) {
+    console.log('torchfit: distributed training needs Gloo\'s headers: install them (Debian: apt-get install libgloo-dev) and rebuild');
+  }
 }

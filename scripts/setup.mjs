@@ -13,8 +13,9 @@ const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const started = Date.now();
 const log = (message) => console.log(`setup: ${message}`);
 
-// Required to build and test; the rest serve the Python reference, the browser test and fonts in figures.
-const REQUIRED = ['g++', 'cmake', 'libtorch-dev', 'dataset-fashion-mnist'];
+// Required to build and test (libgloo-dev: Gloo's headers, which distributed training
+// compiles against); the rest serve the Python reference, the browser test and fonts in figures.
+const REQUIRED = ['g++', 'cmake', 'libtorch-dev', 'libgloo-dev', 'dataset-fashion-mnist'];
 const OPTIONAL = ['python3-torch', 'python3-sklearn', 'python3-numpy', 'chromium', 'fonts-liberation', 'fonts-dejavu-core'];
 
 function run(command, args, options = {}) {

@@ -9,10 +9,12 @@ import { parseArgs } from 'node:util';
 
 import { buildDataset } from './data/dataset.js';
 import { TorchfitError } from './errors.js';
+import { freePort, launchRanks } from './launch/launcher.js';
 import { runNotebook } from './notebook/run.js';
 import { readReportInput } from './report/results.js';
 import { writeReport } from './report/report.js';
 import { formatSummary } from './report/summary.js';
+import { distributedFromEnv, type DistributedOptions } from './torch/distributed.js';
 import { info } from './torch/info.js';
 import { describeModel } from './torch/model.js';
 import { packageRoot } from './torch/native.js';
@@ -46,6 +48,19 @@ train options (defaults are the notebook's):
   --quick              a first look: 4,000 training images, 2 epochs (about a minute or two on 2 cores)
   --verbose N          0, 1 (progress bar on a TTY) or 2 (a line per epoch); default 1
 
+distributed training (data-parallel over c10d; --batch-size is then per process):
+  --nproc N            start N worker processes here, like torchrun (loopback unless --nnodes > 1);
+                       each gets --threads cores / N by default; rank 0 evaluates and writes the report
+  --nnodes M           machines taking part, each running --nproc workers (default 1)
+  --node-rank K        this machine's index, 0..M-1 (default 0)
+  --rank R             or: this process's rank, without the launcher (one process per command)
+  --world-size W       with --rank: how many processes train together
+  --master-addr HOST   rank 0's address (default 127.0.0.1)
+  --master-port PORT   rank 0's rendezvous port (default: a free port with --nproc alone, else 29500)
+  --dist-timeout MS    give up when a rank dies, hangs or never arrives (default 60000)
+  Without --nproc or --rank, RANK and WORLD_SIZE in the environment (set by torchrun-style
+  launchers, with MASTER_ADDR and MASTER_PORT) make this process one rank.
+
 dataset options:
   --source DIR         Fashion-MNIST gz files (default /usr/share/datasets/fashion-mnist)
   --out DIR            default data
@@ -64,7 +79,7 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[:.]/g, '-').replace('T', '_').slice(0, 19);
 }
 
-async function train(argv: string[]): Promise<void> {
+async function train(argv: string[]): Promise<number> {
   const { values } = parseArgs({
     args: argv,
     options: {
@@ -72,9 +87,12 @@ async function train(argv: string[]): Promise<void> {
       epochs: { type: 'string' }, 'batch-size': { type: 'string' }, optimizer: { type: 'string' }, lr: { type: 'string' },
       patience: { type: 'string' }, seed: { type: 'string' }, device: { type: 'string' }, threads: { type: 'string' },
       out: { type: 'string' }, quick: { type: 'boolean' }, verbose: { type: 'string' }, limit: { type: 'string' },
+      ...DISTRIBUTED_FLAGS,
     },
     strict: true,
   });
+  if (values.nproc !== undefined) return launch(values);
+  const distributed = distributedFrom(values);
   const model = values.model ?? 'both';
   if (!['cnn', 'resnet', 'both'].includes(model)) throw new UsageError(`--model expects cnn, resnet or both, got '${model}'`);
   const depth = int('depth', values.depth, 2, 2);
@@ -90,6 +108,7 @@ async function train(argv: string[]): Promise<void> {
   const quick = values.quick === true;
   const limit = values.limit !== undefined ? int('limit', values.limit, 0, 256) : quick ? 4000 : undefined;
   const out = values.out ?? join('runs', timestamp());
+  if (distributed) console.log(`torchfit: rank ${distributed.rank} of ${distributed.worldSize}, rendezvous at ${distributed.masterAddr}:${distributed.masterPort}`);
   const result = await runNotebook({
     data: values.data ?? join('data', 'fashion_mnist_dataset_train.npy'),
     heldOut: values.heldout ?? join('data', 'fashion_mnist_dataset_test.npy'),
@@ -101,12 +120,14 @@ async function train(argv: string[]): Promise<void> {
     ...(lr !== undefined ? { learningRate: lr } : {}),
     patience: int('patience', values.patience, 10),
     seed: int('seed', values.seed, 0),
-    device: device as 'auto',
+    device: (distributed ? deviceForRank(device) : device) as 'auto',
     threads: int('threads', values.threads, availableParallelism(), 1),
     out,
     ...(limit !== undefined ? { limit } : {}),
     verbose: verbose as 0 | 1 | 2,
+    ...(distributed ? { distributed } : {}),
   });
+  if (result === null) return 0;  // another rank than 0: rank 0 reports
   console.log('\n=== Comparison ===');
   for (const run of result.report.runs) {
     const f = run.final;
@@ -114,14 +135,85 @@ async function train(argv: string[]): Promise<void> {
       `  ${run.timings.secondsPerEpoch.toFixed(1)} s/epoch  ${run.timings.msPerStep.toFixed(0)} ms/step  (${run.device})`);
   }
   console.log(`\nReport: ${result.html}\nResults: ${result.json}\nModels: ${result.dir}/*.pt`);
+  return 0;
+}
+
+const DISTRIBUTED_FLAGS = {
+  nproc: { type: 'string' }, nnodes: { type: 'string' }, 'node-rank': { type: 'string' }, rank: { type: 'string' },
+  'world-size': { type: 'string' }, 'master-addr': { type: 'string' }, 'master-port': { type: 'string' }, 'dist-timeout': { type: 'string' },
+} as const;
+type TrainValues = Record<string, string | boolean | undefined>;
+
+function masterAddr(values: TrainValues): string {
+  const addr = (values['master-addr'] as string | undefined) ?? '127.0.0.1';
+  if (!/^[A-Za-z0-9.:_-]{1,253}$/.test(addr)) throw new UsageError(`--master-addr expects a host name or IP address, got '${addr}'`);
+  return addr;
+}
+
+/**
+ * One GPU per process: with several ranks on a CUDA machine, 'auto' and 'cuda' mean the
+ * GPU of this process's local rank (LOCAL_RANK, set by launchers), as with torchrun.
+ */
+function deviceForRank(device: string): string {
+  if (device !== 'auto' && device !== 'cuda') return device;
+  const runtime = info();
+  if (!runtime.cudaAvailable || runtime.deviceCount === 0) return device;
+  const local = Number(process.env.LOCAL_RANK ?? 0);
+  return `cuda:${(Number.isInteger(local) && local >= 0 ? local : 0) % runtime.deviceCount}`;
+}
+
+/** --rank/--world-size, else a launcher's RANK/WORLD_SIZE environment, else none. */
+function distributedFrom(values: TrainValues): DistributedOptions | undefined {
+  const timeoutMs = int('dist-timeout', values['dist-timeout'] as string | undefined, 60_000, 100);
+  if (values.rank === undefined && values['world-size'] === undefined) {
+    if (process.env.RANK === undefined || process.env.WORLD_SIZE === undefined) return undefined;
+    return { ...distributedFromEnv(), timeoutMs };
+  }
+  if (values.rank === undefined || values['world-size'] === undefined) throw new UsageError('--rank and --world-size go together');
+  const worldSize = int('world-size', values['world-size'] as string, 1, 1);
+  const rank = int('rank', values.rank as string, 0);
+  if (rank >= worldSize) throw new UsageError(`--rank expects 0 to ${worldSize - 1} (--world-size - 1), got ${rank}`);
+  const port = int('master-port', values['master-port'] as string | undefined, 29500, 1);
+  if (port > 65535) throw new UsageError(`--master-port expects a port from 1 to 65535, got ${port}`);
+  return { rank, worldSize, masterAddr: masterAddr(values), masterPort: port, timeoutMs };
+}
+
+/** --nproc N: this process becomes the launcher of N workers running the same train command. */
+async function launch(values: TrainValues): Promise<number> {
+  if (values.rank !== undefined || values['world-size'] !== undefined) {
+    throw new UsageError('--nproc starts the ranks itself: use --nnodes and --node-rank for several machines, not --rank/--world-size');
+  }
+  const nproc = int('nproc', values.nproc as string, 1, 1);
+  const nnodes = int('nnodes', values.nnodes as string | undefined, 1, 1);
+  const nodeRank = int('node-rank', values['node-rank'] as string | undefined, 0);
+  if (nodeRank >= nnodes) throw new UsageError(`--node-rank expects 0 to ${nnodes - 1} (--nnodes - 1), got ${nodeRank}`);
+  if (nnodes > 1 && values['master-addr'] === undefined) throw new UsageError('--nnodes > 1 needs --master-addr: the address of the machine with --node-rank 0');
+  const addr = masterAddr(values);
+  const port = values['master-port'] !== undefined ? int('master-port', values['master-port'] as string, 29500, 1)
+    : nnodes > 1 ? 29500 : await freePort(addr);
+  if (port > 65535) throw new UsageError(`--master-port expects a port from 1 to 65535, got ${port}`);
+  // Every worker runs this command without the launcher's flags, with one output folder and its share of the cores.
+  const passed: string[] = [];
+  for (const [key, value] of Object.entries(values)) {
+    if (key in DISTRIBUTED_FLAGS && key !== 'dist-timeout') continue;
+    if (key === 'out' || key === 'threads' || value === undefined || value === false) continue;
+    passed.push(`--${key}`, ...(value === true ? [] : [value]));
+  }
+  const threads = int('threads', values.threads as string | undefined, Math.max(1, Math.floor(availableParallelism() / nproc)), 1);
+  const out = (values.out as string | undefined) ?? join('runs', timestamp());
+  const args = [process.argv[1]!, 'train', ...passed, '--out', out, '--threads', String(threads)];
+  console.log(`torchfit: starting ${nproc} workers (ranks ${nodeRank * nproc}..${nodeRank * nproc + nproc - 1} of ${nproc * nnodes}), ` +
+    `rendezvous at ${addr}:${port}, ${threads} thread(s) each`);
+  const result = await launchRanks({ nproc, nnodes, nodeRank, masterAddr: addr, masterPort: port, command: process.execPath, args });
+  if (result.exitCode !== 0) console.error(`torchfit: distributed training failed (rank ${result.failedRank ?? '?'} first); exit codes: ${result.exits.join(', ')}`);
+  return result.exitCode;
 }
 
 async function main(): Promise<number> {
   const [command, ...rest] = process.argv.slice(2);
   switch (command) {
     case 'train':
-      await train(rest);
-      return 0;
+      return train(rest);
     case 'info': {
       console.log(JSON.stringify(info(), null, 2));
       return 0;

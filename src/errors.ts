@@ -73,6 +73,20 @@ export class TrainingError extends TorchfitError {
   }
 }
 
+/**
+ * Data-parallel training failed. `code`: ERR_DISTRIBUTED_TIMEOUT when a rank never
+ * arrived or stopped answering within distributed.timeoutMs; ERR_DISTRIBUTED when a rank
+ * died, was cancelled or failed (its connections closed), when the ranks were given
+ * different data or options, or the address or port is unusable; ERR_DISTRIBUTED_UNAVAILABLE
+ * when this build of torchfit has no backend for it. The message names this rank and
+ * the operation that failed.
+ */
+export class DistributedError extends TorchfitError {
+  constructor(code: string, message: string) {
+    super(code, message);
+  }
+}
+
 /** A model checkpoint is missing, truncated, corrupted or of another architecture. */
 export class CheckpointError extends TorchfitError {
   readonly file: string;

@@ -16,7 +16,7 @@ const cases = [
   ['device typo', { device: 'gpu' }, 'device', "Invalid option device: expected 'auto', 'cpu', 'cuda' or 'cuda:N', received \"gpu\""],
   ['threads 0', { threads: 0 }, 'threads', 'Invalid option threads: expected an integer >= 1, received 0'],
   ['verbose 3', { verbose: 3 }, 'verbose', 'Invalid option verbose: expected 0, 1 or 2, received 3'],
-  ['unknown option', { epoch: 3 }, 'epoch', "Invalid option epoch: expected one of the known options (model, train, validation, numClasses, epochs, batchSize, evalBatchSize, optimizer, lrSchedule, earlyStopping, seed, shuffle, device, threads, signal, onEpochEnd, onBatchEnd, batchProgressIntervalMs, verbose, resume), received unknown option 'epoch'"],
+  ['unknown option', { epoch: 3 }, 'epoch', "Invalid option epoch: expected one of the known options (model, train, validation, numClasses, epochs, batchSize, evalBatchSize, optimizer, lrSchedule, earlyStopping, seed, shuffle, device, threads, signal, onEpochEnd, onBatchEnd, batchProgressIntervalMs, verbose, resume, distributed), received unknown option 'epoch'"],
   ['val monitor without validation', { earlyStopping: true }, 'earlyStopping.monitor', "Invalid option earlyStopping.monitor: expected 'loss' or 'accuracy' (there is no validation data), received \"val_loss\""],
   ['bad patience', { earlyStopping: { monitor: 'loss', patience: -1 } }, 'earlyStopping.patience', 'Invalid option earlyStopping.patience: expected an integer >= 0, received -1'],
   ['x/y length mismatch', { train: { x: images(8), y: labels(7) } }, 'train.y', 'Invalid option train.y: expected 8 labels (one per image), received 7 labels'],

@@ -52,6 +52,23 @@ TrainConfig train_config_from(const Napi::Object& spec) {
   c.device = text(spec, "device");
   c.threads = integer(spec, "threads");
   c.batch_progress_interval_ms = num(spec, "batchProgressIntervalMs");
+  const auto distributed = spec.Get("distributed");
+  if (distributed.IsObject()) c.distributed = distributed_config_from(distributed.As<Napi::Object>());
+  return c;
+}
+
+DistributedConfig distributed_config_from(const Napi::Object& spec) {
+  DistributedConfig c;
+  c.enabled = true;
+  c.rank = integer(spec, "rank");
+  c.world_size = integer(spec, "worldSize");
+  c.master_addr = text(spec, "masterAddr");
+  c.master_port = integer(spec, "masterPort");
+  c.timeout_ms = static_cast<int64_t>(num(spec, "timeoutMs"));
+  c.rendezvous_timeout_ms = static_cast<int64_t>(num(spec, "rendezvousTimeoutMs"));
+  c.backend = text(spec, "backend");
+  c.interface = text(spec, "interface");
+  c.bucket_bytes = static_cast<int64_t>(num(spec, "bucketBytes"));
   return c;
 }
 

@@ -14,6 +14,8 @@ namespace torchfit::binding {
 
 ModelConfig model_config_from(const Napi::Object& spec);
 TrainConfig train_config_from(const Napi::Object& spec);
+// { rank, worldSize, masterAddr, masterPort, timeoutMs, rendezvousTimeoutMs, backend, interface, bucketBytes }
+DistributedConfig distributed_config_from(const Napi::Object& spec);
 
 // Array data handed in from JS: a typed array kept alive by a reference (read on the
 // worker thread, copied into a tensor there), or a tensor already owned by the addon.

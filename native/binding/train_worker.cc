@@ -69,7 +69,12 @@ void TrainWorker::Execute(const ExecutionProgress& progress) {
       p.batch = r;
       progress.Send(&p, 1);
     };
-    outcome_ = fit(*state_->model, *state_->optimizer, train, has_validation_ ? &validation : nullptr, config_, callbacks);
+    // Connected here, on the worker thread: the rendezvous waits (bounded) for the other ranks.
+    std::unique_ptr<Communicator> comm;
+    if (config_.distributed.enabled) comm = connect(config_.distributed, device, settler_.cancel());
+    outcome_ = fit(*state_->model, *state_->optimizer, train, has_validation_ ? &validation : nullptr, config_, callbacks,
+                   comm.get());
+    if (comm) comm->leave();
   } catch (...) {
     settler_.capture();
     state_.reset();

@@ -38,6 +38,20 @@ struct EarlyStoppingConfig {
   bool restore_best_weights = false;
 };
 
+// Data-parallel training over c10d (core/distributed/). Disabled: one process, as before.
+struct DistributedConfig {
+  bool enabled = false;
+  int rank = 0;
+  int world_size = 1;
+  std::string master_addr = "127.0.0.1";  // where rank 0 hosts the rendezvous store
+  int master_port = 29500;
+  int64_t timeout_ms = 60000;             // every collective (and the goodbye) gives up after this
+  int64_t rendezvous_timeout_ms = 300000; // waiting for every rank to arrive
+  std::string backend = "gloo";           // "gloo" | "nccl" (resolved in TypeScript)
+  std::string interface;                  // Gloo's network interface; empty: chosen from master_addr
+  int64_t bucket_bytes = 25 << 20;        // gradient all-reduce bucket size, as DDP's bucket_cap_mb
+};
+
 struct TrainConfig {
   int epochs = 1;
   int batch_size = 32;
@@ -51,6 +65,7 @@ struct TrainConfig {
   std::string device = "cpu";     // already resolved: "cpu" or "cuda:N"
   int threads = 0;                // 0: leave libtorch's setting
   double batch_progress_interval_ms = 100.0;  // throttle for batch records; < 0: none
+  DistributedConfig distributed;
 };
 
 }  // namespace torchfit

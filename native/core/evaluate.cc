@@ -21,7 +21,7 @@ class EvalModeGuard {
 
 }  // namespace
 
-EvalResult evaluate(Classifier& model, const LabelledData& data, int64_t batch_size, const std::atomic<bool>* cancel) {
+EvalSums evaluate_sums(Classifier& model, const LabelledData& data, int64_t batch_size, const std::atomic<bool>* cancel) {
   EvalModeGuard mode(model);
   c10::InferenceMode inference;
   const int64_t n = data.size();
@@ -36,15 +36,29 @@ EvalResult evaluate(Classifier& model, const LabelledData& data, int64_t batch_s
     loss_sum += torch::nll_loss(torch::log_softmax(logits, 1), y, {}, at::Reduction::Sum).to(torch::kFloat64);
     correct += logits.argmax(1).eq(y).sum();
   }
+  EvalSums sums;
+  sums.samples = n;
+  if (n == 0) return sums;
+  sums.loss_sum = loss_sum.item<double>();
+  sums.correct = static_cast<double>(correct.item<int64_t>());
+  return sums;
+}
+
+EvalResult finish_evaluation(Classifier& model, const EvalSums& sums) {
   EvalResult result;
-  result.samples = n;
-  if (n == 0) return result;
-  double loss = loss_sum.item<double>() / static_cast<double>(n);
+  result.samples = sums.samples;
+  if (sums.samples == 0) return result;
+  double loss = sums.loss_sum / static_cast<double>(sums.samples);
+  c10::InferenceMode inference;
   auto reg = model.regularization_loss();
   if (reg.defined()) loss += reg.item<double>();
   result.loss = loss;
-  result.accuracy = static_cast<double>(correct.item<int64_t>()) / static_cast<double>(n);
+  result.accuracy = sums.correct / static_cast<double>(sums.samples);
   return result;
+}
+
+EvalResult evaluate(Classifier& model, const LabelledData& data, int64_t batch_size, const std::atomic<bool>* cancel) {
+  return finish_evaluation(model, evaluate_sums(model, data, batch_size, cancel));
 }
 
 torch::Tensor predict(Classifier& model, const torch::Tensor& x, int64_t batch_size, const std::atomic<bool>* cancel) {

@@ -2,8 +2,12 @@
 
 #include <chrono>
 #include <cmath>
+#include <memory>
 #include <string>
 
+#include "core/distributed/agreement.h"
+#include "core/distributed/data_parallel.h"
+#include "core/distributed/sampler.h"
 #include "core/early_stopping.h"
 #include "core/errors.h"
 #include "core/init.h"
@@ -64,20 +68,50 @@ struct RunningMeans {
     if (samples == 0) return {NAN, NAN};
     return {loss_sum.item<double>() / samples, static_cast<double>(correct.item<int64_t>()) / samples};
   }
+  // The epoch's means over every rank's batches (all ranks get the same numbers).
+  std::pair<double, double> read_over_ranks(Communicator& comm) const {
+    const auto sums = sum_over_ranks(
+        comm, {loss_sum.item<double>(), static_cast<double>(correct.item<int64_t>()), static_cast<double>(samples)},
+        "combining the training metrics");
+    if (sums[2] == 0) return {NAN, NAN};
+    return {sums[0] / sums[2], sums[1] / sums[2]};
+  }
 };
+
+// Validation split between the ranks (contiguous parts), the sums combined: every rank
+// gets the figures of the whole validation set, each having evaluated only its part.
+EvalResult evaluate_over_ranks(Classifier& model, const LabelledData& data, int64_t batch_size,
+                               const std::atomic<bool>* cancel, Communicator& comm) {
+  const auto [begin, end] = contiguous_part(data.size(), comm.rank(), comm.world_size());
+  const LabelledData part{data.x.slice(0, begin, end), data.y.slice(0, begin, end)};
+  const auto local = evaluate_sums(model, part, batch_size, cancel);
+  const auto sums = sum_over_ranks(comm, {local.loss_sum, local.correct, static_cast<double>(local.samples)},
+                                   "combining the validation metrics");
+  return finish_evaluation(model, EvalSums{sums[0], sums[1], static_cast<int64_t>(sums[2])});
+}
 
 }  // namespace
 
 TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& train, const LabelledData* validation,
-                 const TrainConfig& config, const TrainCallbacks& callbacks) {
+                 const TrainConfig& config, const TrainCallbacks& callbacks, Communicator* comm) {
   const torch::Device device = train.x.device();
-  const int64_t n = train.size();
+  const int rank = comm != nullptr ? comm->rank() : 0;
+  const int world_size = comm != nullptr ? comm->world_size() : 1;
+  // Each rank trains on its shard: batchSize is per rank, as with DDP (global batch = batchSize * world size).
+  const int64_t n = shard_size(train.size(), world_size);
   const int64_t batch = config.batch_size;
   // BatchNorm cannot train on a single sample (zero variance): a trailing batch of one is skipped.
   const int64_t usable = (n > 1 && n % batch == 1) ? n - 1 : n;
   const int64_t steps = (usable + batch - 1) / batch;
   const bool sync_each_step = device.is_cpu();  // cheap on CPU, and catches NaN at the step it happens
   auto shuffle_gen = make_cpu_generator(config.seed ^ 0x9E3779B97F4A7C15ULL);
+
+  std::unique_ptr<GradientBuckets> buckets;
+  if (comm != nullptr) {
+    agree_on_run(*comm, model, train.y, validation != nullptr ? validation->y : torch::Tensor(), config);
+    broadcast_state(*comm, model, &optimizer);
+    buckets = std::make_unique<GradientBuckets>(model.parameters(), config.distributed.bucket_bytes);
+  }
 
   TrainOutcome outcome;
   EarlyStopping early_stopping(config.early_stopping);
@@ -91,8 +125,11 @@ TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& tr
                       : config.epoch_learning_rates[std::min<size_t>(epoch, config.epoch_learning_rates.size() - 1)];
     optimizer.set_learning_rate(lr);
 
-    torch::Tensor order = config.shuffle ? torch::randperm(n, shuffle_gen, torch::kInt64)
-                                         : torch::arange(n, torch::kInt64);
+    // The same generator and seed on every rank: the same permutation everywhere, then sharded.
+    const int64_t all = train.size();
+    torch::Tensor order = config.shuffle ? torch::randperm(all, shuffle_gen, torch::kInt64)
+                                         : torch::arange(all, torch::kInt64);
+    if (comm != nullptr) order = shard_order(order, rank, world_size);
     order = order.to(device);
     model.train();
     RunningMeans means(device);
@@ -111,6 +148,7 @@ TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& tr
       const auto reg = model.regularization_loss();
       if (reg.defined()) loss = loss + reg;
       loss.backward();
+      if (buckets) buckets->average(*comm);
       optimizer.step();
       means.add(loss, logits, yb);
 
@@ -134,13 +172,19 @@ TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& tr
     EpochRecord record;
     record.epoch = epoch + 1;
     record.epochs = config.epochs;
-    std::tie(record.loss, record.accuracy) = means.read();
+    if (comm != nullptr) {
+      std::tie(record.loss, record.accuracy) = means.read_over_ranks(*comm);
+      average_buffers(*comm, model);  // before validation, which runs on the running statistics
+    } else {
+      std::tie(record.loss, record.accuracy) = means.read();
+    }
     const double train_seconds = seconds_since(epoch_start);
     record.steps = steps;
     record.ms_per_step = steps > 0 ? 1000.0 * train_seconds / steps : 0;
     record.learning_rate = lr;
     if (validation != nullptr && validation->size() > 0) {
-      const auto val = evaluate(model, *validation, config.eval_batch_size, callbacks.cancel);
+      const auto val = comm != nullptr ? evaluate_over_ranks(model, *validation, config.eval_batch_size, callbacks.cancel, *comm)
+                                       : evaluate(model, *validation, config.eval_batch_size, callbacks.cancel);
       record.val_loss = val.loss;
       record.val_accuracy = val.accuracy;
     }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/config.h"
+#include "core/distributed/communicator.h"
 #include "core/models/classifier.h"
 #include "core/optimizer.h"
 
@@ -49,14 +50,28 @@ struct TrainOutcome {
   bool restored_best_weights = false;
 };
 
+// comm: data-parallel training with the other ranks (nullptr: this process alone). Every
+// rank passes the same data; each trains on its shard of every epoch's order, and all
+// ranks return the same history (timings aside) and the same weights.
 TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& train, const LabelledData* validation,
-                 const TrainConfig& config, const TrainCallbacks& callbacks);
+                 const TrainConfig& config, const TrainCallbacks& callbacks, Communicator* comm = nullptr);
 
 struct EvalResult {
   double loss = 0;      // mean cross-entropy plus the regularisation term, as Keras reports it
   double accuracy = 0;
   int64_t samples = 0;
 };
+
+// Sums over a dataset, before the division: what ranks add up in distributed validation.
+struct EvalSums {
+  double loss_sum = 0;  // summed cross-entropy, without the regularisation term
+  double correct = 0;
+  int64_t samples = 0;
+};
+EvalSums evaluate_sums(Classifier& model, const LabelledData& data, int64_t batch_size,
+                       const std::atomic<bool>* cancel = nullptr);
+// Means from sums over all of the data, plus the model's regularisation term (as Keras reports).
+EvalResult finish_evaluation(Classifier& model, const EvalSums& sums);
 
 // Inference mode, batched; cancel is checked every batch.
 EvalResult evaluate(Classifier& model, const LabelledData& data, int64_t batch_size,

@@ -15,6 +15,7 @@ import { notebookSplit } from '../data/split.js';
 import { writeReport } from '../report/report.js';
 import type { ReportInput, ReportRun } from '../report/types.js';
 import { info } from '../torch/info.js';
+import type { DistributedOptions } from '../torch/distributed.js';
 import type { Model } from '../torch/model.js';
 import type { OptimizerOptions } from '../torch/options.js';
 import { trainModel } from '../torch/train.js';
@@ -39,6 +40,11 @@ export interface NotebookOptions {
   limit?: number;
   verbose: 0 | 1 | 2;
   log?: (line: string) => void;
+  /**
+   * Train as one rank of a data-parallel run (batchSize per rank). Every rank trains;
+   * only rank 0 evaluates, saves the models and writes the report.
+   */
+  distributed?: DistributedOptions;
 }
 
 export interface NotebookResult {
@@ -63,10 +69,13 @@ function subset(dataset: Dataset, labels: Int32Array, indices: Int32Array, limit
 
 /**
  * Runs the notebook and writes `out/report.html`, `out/results.json` and the
- * trained models (`out/cnn.pt`, `out/resnet.pt`).
+ * trained models (`out/cnn.pt`, `out/resnet.pt`). With `distributed`, ranks other
+ * than 0 only train and resolve with null.
  */
-export async function runNotebook(options: NotebookOptions): Promise<NotebookResult> {
+export async function runNotebook(options: NotebookOptions): Promise<NotebookResult | null> {
   const log = options.log ?? ((line: string) => console.log(line));
+  const rank = options.distributed?.rank ?? 0;
+  const writer = rank === 0;
   const runtime = info();
   const loadStart = performance.now();
   const dataset = await loadDataset(options.data);
@@ -85,7 +94,7 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
   }
 
   let heldOut: { x: NdArray; y: Int32Array } | undefined;
-  if (options.heldOut && existsSync(options.heldOut)) {
+  if (writer && options.heldOut && existsSync(options.heldOut)) {
     const extra = await loadDataset(options.heldOut);
     const all = Int32Array.from({ length: extra.features.shape[0]! }, (_, i) => i);
     heldOut = subset(extra, labelsToZeroBased(extra.target), all, evalLimit);
@@ -93,7 +102,7 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
   }
 
   const dir = resolve(options.out);
-  await mkdir(dir, { recursive: true });
+  if (writer) await mkdir(dir, { recursive: true });
   const runs: ReportRun[] = [];
   for (const kind of options.models) {
     const name = kind === 'cnn' ? MODEL_NAMES.cnn : `${MODEL_NAMES.resnet} depth ${options.depth}`;
@@ -115,9 +124,16 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
       seed: options.seed,
       device: options.device,
       threads: options.threads,
-      verbose: options.verbose,
+      // One progress display is enough: the ranks share one history.
+      verbose: writer ? options.verbose : 0,
+      ...(options.distributed ? { distributed: options.distributed } : {}),
     });
     const model = result.model;
+    if (!writer) {
+      log(`${name}: rank ${rank} trained ${result.history.epoch.length} epoch(s) in ${result.seconds.toFixed(1)} s; rank 0 evaluates, saves and reports`);
+      model.dispose();
+      continue;
+    }
     const testEval = await model.evaluate(test.x, test.y);
     const yPred = await model.predictClasses(test.x);
     log(`${name} test accuracy: ${(testEval.accuracy * 100).toFixed(2)} % (loss ${testEval.loss.toFixed(4)}), trained in ${result.seconds.toFixed(1)} s on ${result.device}`);
@@ -134,6 +150,7 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
     model.dispose();
   }
 
+  if (!writer) return null;
   const report: ReportInput = {
     title: 'Fashion-MNIST (5 classes): CNN and ResNet v1 on libtorch from Node.js',
     createdAt: new Date().toISOString(),

@@ -1,5 +1,5 @@
 /** Runs a native job with an optional AbortSignal and turns native errors into ours. */
-import { AbortError, TrainingError } from '../errors.js';
+import { AbortError, DistributedError, TrainingError } from '../errors.js';
 import type { NativeJob } from './native.js';
 
 /**
@@ -30,5 +30,6 @@ function fromNative(error: unknown, signal?: AbortSignal): Error {
   const code = typeof (error as { code?: unknown })?.code === 'string' ? (error as { code: string }).code : 'ERR_NATIVE';
   const message = error instanceof Error ? error.message : String(error);
   if (code === 'ABORT_ERR') return new AbortError(signal ? abortMessage(signal) : message);
+  if (code.startsWith('ERR_DISTRIBUTED')) return new DistributedError(code, message);
   return new TrainingError(code, message);
 }

@@ -55,6 +55,29 @@ export interface NativeTrainConfig {
   device: string;
   threads: number;
   batchProgressIntervalMs: number;
+  /** Absent: this process trains alone. */
+  distributed?: NativeDistributedConfig;
+}
+
+export interface NativeDistributedConfig {
+  rank: number;
+  worldSize: number;
+  masterAddr: string;
+  masterPort: number;
+  timeoutMs: number;
+  rendezvousTimeoutMs: number;
+  backend: 'gloo' | 'nccl';
+  /** '' : chosen from masterAddr. */
+  interface: string;
+  bucketBytes: number;
+}
+
+/** What _dataParallelProbe returns: see native/core/distributed/probe.h. */
+export interface NativeProbeResult {
+  parameters: Float32Array;
+  localGradients: Float32Array;
+  gradients: Float32Array;
+  loss: number;
 }
 
 /** Array data for the addon: a typed array (copied on the worker thread) or a tensor handle. */
@@ -123,6 +146,8 @@ export interface NativeRuntimeInfo {
   threads: number;
   buildLibtorchVersion: string;
   buildTorchSource: string;
+  /** Which c10d backends this build carries. */
+  distributed: { gloo: boolean; nccl: boolean };
 }
 
 /** The raw binding: declarations only, implemented in native/addon.cc. */
@@ -133,13 +158,15 @@ export interface NativeBinding {
   describeModel(spec: NativeModelSpec): { layers: LayerSummary[]; trainableParams: number; nonTrainableParams: number; outputShape: number[] };
   initialWeights(spec: NativeModelSpec, seed: number): Record<string, Float32Array>;
   earlyStoppingTrace(config: { mode: 'min' | 'max'; patience: number; minDelta: number }, values: number[]): number;
+  /** Tests only: one all-reduced step of a BatchNorm-free network. */
+  _dataParallelProbe(spec: { x: NativeArray; shape: number[]; y: NativeArray; numClasses: number; seed: number; distributed?: NativeDistributedConfig }): NativeJob<NativeProbeResult>;
   NativeModel: NativeModelClass;
   NativeTensor: NativeTensorClass;
 }
 
 const REBUILD_HINT =
   'Build it with `npx torchfit build` (in a project that depends on torchfit) or `npm run setup` (in a clone of torchfit). ' +
-  'It needs cmake, g++ and libtorch: on Debian/Ubuntu `sudo apt-get install cmake g++ libtorch-dev`, ' +
+  'It needs cmake, g++ and libtorch: on Debian/Ubuntu `sudo apt-get install cmake g++ libtorch-dev libgloo-dev`, ' +
   'or point LIBTORCH at an unpacked libtorch.';
 
 let cached: NativeBinding | undefined;

@@ -6,6 +6,7 @@
 import { availableParallelism } from 'node:os';
 
 import { described, describeValue, InvalidOptionError } from '../errors.js';
+import { resolveDistributed, type DistributedOptions, type ResolvedDistributed } from './distributed.js';
 import type { ImagesInput, LabelsInput } from './inputs.js';
 import type { NativeModelSpec, NativeTrainConfig } from './native.js';
 import type { BatchLog, EpochLog } from './types.js';
@@ -66,11 +67,19 @@ export interface TrainOptions {
   verbose?: 0 | 1 | 2;
   /** Continue training this model (its weights and optimizer state) instead of a new one. */
   resume?: Model;
+  /**
+   * Data-parallel training with other processes over c10d (see DistributedOptions); 'env'
+   * (or true) reads RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT as torchrun sets them.
+   * batchSize is then per rank: the global batch is batchSize * worldSize.
+   */
+  distributed?: DistributedOptions | 'env' | true;
 }
 
 export interface ResolvedOptions {
   model: Omit<NativeModelSpec, 'numClasses' | 'channels' | 'height' | 'width'>;
-  config: Omit<NativeTrainConfig, 'device'> & { device: 'auto' | string };
+  config: Omit<NativeTrainConfig, 'device' | 'distributed'> & { device: 'auto' | string };
+  /** Chosen backend still 'auto' here: it depends on the device. */
+  distributed?: ResolvedDistributed;
   verbose: 0 | 1 | 2;
 }
 
@@ -81,7 +90,7 @@ const isPositive = (v: unknown): v is number => typeof v === 'number' && Number.
 const KNOWN_OPTIONS = new Set([
   'model', 'train', 'validation', 'numClasses', 'epochs', 'batchSize', 'evalBatchSize', 'optimizer', 'lrSchedule',
   'earlyStopping', 'seed', 'shuffle', 'device', 'threads', 'signal', 'onEpochEnd', 'onBatchEnd',
-  'batchProgressIntervalMs', 'verbose', 'resume',
+  'batchProgressIntervalMs', 'verbose', 'resume', 'distributed',
 ]);
 
 /** Resolves the model choice; ResNet depth must be 6n+2. */
@@ -218,6 +227,7 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
   if (options.numClasses !== undefined && !isInt(options.numClasses, 2, 100_000)) {
     throw new InvalidOptionError('numClasses', 'an integer >= 2', options.numClasses);
   }
+  const distributed = resolveDistributed(options.distributed);
   return {
     model,
     config: {
@@ -233,6 +243,7 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
       threads,
       batchProgressIntervalMs,
     },
+    ...(distributed ? { distributed } : {}),
     verbose,
   };
 }

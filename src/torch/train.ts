@@ -2,6 +2,7 @@
  * trainModel(): Keras's Model.fit for the notebook's models, on a worker thread.
  */
 import { described, InvalidOptionError } from '../errors.js';
+import { chooseBackend } from './distributed.js';
 import { checkLabelRange, prepareImages, prepareLabels } from './inputs.js';
 import { runJob } from './job.js';
 import { Model } from './model.js';
@@ -24,6 +25,11 @@ export interface TrainResult {
   device: string;
   /** Wall time of the whole call. */
   seconds: number;
+  /**
+   * Present when it trained with other ranks: every rank gets the same history and weights,
+   * so saving and reporting are usually left to rank 0.
+   */
+  distributed?: { rank: number; worldSize: number; backend: 'gloo' | 'nccl' };
 }
 
 /** Collects per-epoch records into Keras's History shape. */
@@ -64,8 +70,14 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const trainY = prepareLabels(options.train.y, trainX.shape[0], 'train.y');
   const samples = trainX.shape[0];
   if (samples < 2) throw new InvalidOptionError('train.x', 'at least 2 images', described(`${samples}`));
-  if (resolved.config.batchSize > samples) {
-    throw new InvalidOptionError('batchSize', `at most the number of training images (${samples})`, resolved.config.batchSize);
+  const worldSize = resolved.distributed?.worldSize ?? 1;
+  // Each rank trains on ceil(samples / worldSize) images (DistributedSampler's shard).
+  const perRank = Math.ceil(samples / worldSize);
+  if (perRank < 2) throw new InvalidOptionError('train.x', `at least 2 images per rank (${2 * worldSize - 1} or more for ${worldSize} ranks)`, described(`${samples}`));
+  if (resolved.config.batchSize > perRank) {
+    throw new InvalidOptionError('batchSize', worldSize > 1
+      ? `at most the training images per rank (${perRank}: ${samples} images over ${worldSize} ranks; batchSize is per rank)`
+      : `at most the number of training images (${samples})`, resolved.config.batchSize);
   }
   let validation: NativeDataSpec | undefined;
   let valImpliedClasses: number | undefined;
@@ -97,6 +109,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   if (device.startsWith('cuda') && !runtime.cudaAvailable) {
     throw new InvalidOptionError('device', runtime.cudaCompiled ? "'cpu' (no CUDA GPU is visible)" : "'cpu' or 'auto' (this libtorch was built without CUDA)", device);
   }
+  const distributed = resolved.distributed ? chooseBackend(resolved.distributed, device, runtime) : undefined;
 
   const resume = options.resume;
   if (resume !== undefined) {
@@ -128,7 +141,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       binding.train(
         {
           model: { ...resolved.model, numClasses, channels: trainX.shape[1], height: trainX.shape[2], width: trainX.shape[3] },
-          config: { ...resolved.config, device },
+          config: { ...resolved.config, device, ...(distributed ? { distributed } : {}) },
           train: { x: trainX.data, shape: trainX.shape, y: trainY.data },
           ...(validation ? { validation } : {}),
           ...(resume ? { resume: resume.handle } : {}),
@@ -166,7 +179,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   model.metadata = {
     ...model.metadata,
     history,
-    options: describeOptions(resolved, numClasses, device),
+    options: describeOptions(resolved, numClasses, device, distributed),
   };
   return {
     model,
@@ -176,6 +189,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     restoredBestWeights: outcome.restoredBestWeights,
     device: outcome.device,
     seconds: (performance.now() - started) / 1000,
+    ...(distributed ? { distributed: { rank: distributed.rank, worldSize: distributed.worldSize, backend: distributed.backend } } : {}),
   };
 }
 
@@ -185,7 +199,12 @@ function concatHistory(a: History, b: History): History {
   return out;
 }
 
-function describeOptions(resolved: ReturnType<typeof resolveOptions>, numClasses: number, device: string): Record<string, unknown> {
+function describeOptions(resolved: ReturnType<typeof resolveOptions>, numClasses: number, device: string,
+  distributed: { worldSize: number; backend: string } | undefined): Record<string, unknown> {
   const { epochLearningRates, ...config } = resolved.config;
-  return { model: resolved.model, numClasses, ...config, device, lrSchedule: epochLearningRates.length > 0 ? epochLearningRates : undefined };
+  return {
+    model: resolved.model, numClasses, ...config, device, lrSchedule: epochLearningRates.length > 0 ? epochLearningRates : undefined,
+    // The training setting (not the rank or the address): the same in every rank's model.
+    ...(distributed ? { distributed: { worldSize: distributed.worldSize, backend: distributed.backend } } : {}),
+  };
 }
