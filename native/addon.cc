@@ -4,6 +4,7 @@
 #include "binding/addon_data.h"
 #include "binding/convert.h"
 #include "binding/errors.h"
+#include "binding/internal.h"
 #include "binding/model_wrap.h"
 #include "binding/tensor_wrap.h"
 #include "binding/train_worker.h"
@@ -121,6 +122,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("describeModel", Napi::Function::New(env, DescribeModel));
   exports.Set("initialWeights", Napi::Function::New(env, InitialWeights));
   exports.Set("earlyStoppingTrace", Napi::Function::New(env, EarlyStoppingTrace));
+  register_internal(env, exports);
   return exports;
 }
 

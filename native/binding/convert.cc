@@ -51,6 +51,7 @@ TrainConfig train_config_from(const Napi::Object& spec) {
   c.shuffle = flag(spec, "shuffle");
   c.device = text(spec, "device");
   c.threads = integer(spec, "threads");
+  c.fused_kernels = text(spec, "kernels") != "plain";
   c.batch_progress_interval_ms = num(spec, "batchProgressIntervalMs");
   return c;
 }

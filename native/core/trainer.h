@@ -49,6 +49,11 @@ struct TrainOutcome {
   bool restored_best_weights = false;
 };
 
+// One optimisation step as fit runs it (zero_grad, forward, loss with the regulariser,
+// backward, step): returns the loss and the logits.
+std::pair<torch::Tensor, torch::Tensor> train_step(Classifier& model, Optimizer& optimizer, const torch::Tensor& x,
+                                                   const torch::Tensor& y);
+
 TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& train, const LabelledData* validation,
                  const TrainConfig& config, const TrainCallbacks& callbacks);
 

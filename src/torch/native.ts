@@ -54,8 +54,12 @@ export interface NativeTrainConfig {
   shuffle: boolean;
   device: string;
   threads: number;
+  kernels: KernelChoice;
   batchProgressIntervalMs: number;
 }
+
+/** 'fused': the hand-written CPU kernels where a model has them; 'plain': libtorch's own ops only. */
+export type KernelChoice = 'fused' | 'plain';
 
 /** Array data for the addon: a typed array (copied on the worker thread) or a tensor handle. */
 export type NativeArray = Float32Array | Float64Array | Int32Array | Uint8Array | BigInt64Array | NativeTensor;
@@ -124,6 +128,56 @@ export interface NativeRuntimeInfo {
   buildTorchSource: string;
 }
 
+export interface NativeProfileOptions {
+  optimizer: 'sgd' | 'adam';
+  learningRate: number;
+  batchSize: number;
+  threads: number;
+  kernels: KernelChoice;
+  seed?: number;
+  warmup?: number;
+  steps?: number;
+  /** One row per op and first-input shape. */
+  byShape?: boolean;
+}
+
+export interface NativeCompareSpec {
+  op: 'conv1ch' | 'sigmoid_bn_pool' | 'model';
+  batch?: number;
+  channels?: number;
+  height?: number;
+  width?: number;
+  pad?: 0 | 1;
+  training?: boolean;
+  inputGrad?: boolean;
+  negativeGamma?: boolean;
+  steps?: number;
+  model?: NativeModelSpec;
+  optimizer?: 'sgd' | 'adam';
+  learningRate?: number;
+  seed?: number;
+  threads?: number;
+  isa?: '' | 'avx2' | 'generic';
+}
+
+/** One output, gradient or statistic: max |fused - plain|, each against libtorch in float64, and max |float64|. */
+export interface NativeDifference {
+  name: string;
+  maxAbs: number;
+  fusedErr: number;
+  plainErr: number;
+  refMax: number;
+  numel: number;
+}
+
+/** One op's share of a profiled step, per step. */
+export interface NativeOpTime {
+  name: string;
+  selfMs: number;
+  totalMs: number;
+  calls: number;
+}
+
 /** The raw binding: declarations only, implemented in native/addon.cc. */
 export interface NativeBinding {
   info(): NativeRuntimeInfo;
@@ -132,6 +186,12 @@ export interface NativeBinding {
   describeModel(spec: NativeModelSpec): { layers: LayerSummary[]; trainableParams: number; nonTrainableParams: number; outputShape: number[] };
   initialWeights(spec: NativeModelSpec, seed: number): Record<string, Float32Array>;
   earlyStoppingTrace(config: { mode: 'min' | 'max'; patience: number; minDelta: number }, values: number[]): number;
+  /** Internal (scripts/profile-step.mjs): fit's step under libtorch's profiler, on random data. */
+  _profileStep(spec: NativeModelSpec, options: NativeProfileOptions): { msPerStep: number; ops: NativeOpTime[] };
+  /** Internal (test/kernels.test.js): fused kernels against libtorch's ops on the same random inputs. */
+  _compareKernels(spec: NativeCompareSpec): NativeDifference[];
+  /** Internal: the kernel builds this CPU runs ('generic' always, 'avx2' where supported). */
+  _kernelIsas(): { active: string; available: string[] };
   NativeModel: NativeModelClass;
   NativeTensor: NativeTensorClass;
 }

@@ -1,0 +1,63 @@
+// The hand-written CPU kernels, as plain functions on raw float buffers: one image or one
+// channel plane per call, so the libtorch side (conv1ch.cc, sigmoid_bn_pool.cc) owns the
+// threading, the allocation and the reductions across the batch. Two builds of the same
+// source (kernels_impl.h): AVX2+FMA and portable; kernels() picks one at run time.
+#pragma once
+
+#include <cstdint>
+
+namespace torchfit::kernels {
+
+// Plain data only: kernels_avx2.cc sees this header, and any inline code here would be
+// compiled there with AVX2 too (one such copy picked by the linker would break old CPUs).
+
+// A 3x3, stride-1 convolution of a 1-channel height x width image with `pad` zeros on every side.
+struct ConvGeometry {
+  int64_t height, width, pad;
+};
+
+// One channel plane of the sigmoid/BatchNorm/max-pool block. The sigmoid output is kept with
+// a row stride rounded up to 16 (plane_stride), so every row splits into whole pooling chunks.
+struct PlaneGeometry {
+  int64_t height, width;
+};
+
+struct KernelTable {
+  const char* isa;  // "avx2" or "generic"
+
+  // out[c] (out_h x out_w) = bias[c] + sum_taps weight[c*9 + t] * x, for c < channels.
+  void (*conv_forward)(const float* x, const float* weight, const float* bias, int64_t channels,
+                       const ConvGeometry& g, float* scratch, float* out);
+  // dweight[c*9 + t] += sum dout[c] * x shifted by tap t; dbias[c] += sum dout[c].
+  void (*conv_grad_weight)(const float* x, const float* dout, int64_t channels, const ConvGeometry& g,
+                           float* scratch, double* dweight, double* dbias);
+  // dx (h x w) = sum_c dout[c] correlated with the flipped kernel c.
+  void (*conv_grad_input)(const float* dout, const float* weight, int64_t channels, const ConvGeometry& g,
+                          float* scratch, float* dx);
+
+  // s = sigmoid(z) for one plane (z with row stride width, s with the plane stride);
+  // *sum and *m2 get the plane's sum and its sum of squared deviations from the plane mean.
+  void (*sigmoid_plane)(const float* z, const PlaneGeometry& g, float* s, double* sum, double* m2);
+  // pooled = maxpool2x2(s * alpha + shift), first maximum wins as in ATen, NaN propagates;
+  // idx (0..3, row-major in the window) and s_at (s at the maximum) are optional.
+  void (*bn_pool_plane)(const float* s, const PlaneGeometry& g, float alpha, float shift, float* pooled,
+                        uint8_t* idx, float* s_at);
+  // dz = (a*dy + b*(s - mean) + c) * s * (1 - s), dy being dpooled routed to each window's
+  // maximum (0 elsewhere); dy_scratch holds height x plane_stride floats.
+  void (*sigmoid_bn_pool_backward)(const float* s, const float* dpooled, const uint8_t* idx, const PlaneGeometry& g,
+                                   float a, float b, float c, float mean, float* dy_scratch, float* dz);
+};
+
+const KernelTable& kernels();             // the best the CPU supports, or the forced one
+const KernelTable& generic_kernels();
+const KernelTable* avx2_kernels();        // nullptr where not built or not supported by this CPU
+const KernelTable* avx2_table();          // the AVX2 build without the CPU check (kernels_avx2.cc)
+// Tests: force "generic" or "avx2" (when supported), or "" for automatic. False if unavailable.
+bool force_kernels(const char* isa);
+
+// Sizes the callers allocate (floats), defined with the code in dispatch.cc.
+int64_t plane_stride(const PlaneGeometry& g);
+int64_t conv_forward_scratch(const ConvGeometry& g);  // also what conv_grad_weight needs
+int64_t conv_grad_input_scratch(const ConvGeometry& g, int64_t channels);
+
+}  // namespace torchfit::kernels

@@ -1,0 +1,231 @@
+// The kernels of kernel_table.h, written once against `Vec` (eight float lanes) and compiled
+// twice: kernels_avx2.cc (vec_avx2.h, -mavx2 -mfma) and kernels_generic.cc (vec_generic.h).
+// Include inside each file's own namespace, after its Vec, and nowhere else.
+//
+// Rows are walked in chunks of eight lanes. A chunk that would run past a row's end is
+// loaded and stored through lane masks, so nothing outside a tensor is read or written.
+
+inline int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
+inline int64_t out_height(const ConvGeometry& g) { return g.height + 2 * g.pad - 2; }
+inline int64_t out_width(const ConvGeometry& g) { return g.width + 2 * g.pad - 2; }
+// The zero-bordered input copy: room for the last chunk's reads past the row end.
+inline int64_t input_stride(const ConvGeometry& g) { return round_up(out_width(g), 8) + 8; }
+inline int64_t input_rows(const ConvGeometry& g) { return g.height + 2 * g.pad + 1; }
+inline int64_t grad_stride(const ConvGeometry& g) { return round_up(g.width, 8) + 8; }
+inline int64_t grad_rows(const ConvGeometry& g) { return out_height(g) + 2 * (2 - g.pad) + 1; }
+inline int64_t stride_of(const PlaneGeometry& g) { return round_up(g.width, 16); }
+
+inline int lanes_left(int64_t width, int64_t j0) { return static_cast<int>(width - j0 < 8 ? width - j0 : 8); }
+
+inline Vec load_row(const float* row, int64_t j0, int64_t width) {
+  return j0 + 8 <= width ? Vec::load(row + j0) : Vec::load_first(row + j0, lanes_left(width, j0));
+}
+
+inline void store_row(float* row, int64_t j0, int64_t width, Vec v) {
+  if (j0 + 8 <= width) {
+    v.store(row + j0);
+  } else {
+    v.store_first(row + j0, lanes_left(width, j0));
+  }
+}
+
+// e^x, about 1 ulp for x in [-87, 88] (clamped to it; NaN stays NaN): x = n ln2 + r with
+// |r| <= ln2/2 (ln2 split in two so n ln2 loses nothing), e^r by its Taylor series to r^7
+// (truncation below 5e-9 relative), times 2^n built in the exponent bits.
+inline Vec exp(Vec x) {
+  x = Vec::min(Vec::set1(88.0f), Vec::max(Vec::set1(-87.0f), x));  // NaN is the second operand: kept
+  const Vec n = Vec::round(x * Vec::set1(1.44269504088896341f));
+  Vec r = Vec::fmadd(n, Vec::set1(-0.693145751953125f), x);
+  r = Vec::fmadd(n, Vec::set1(-1.42860682028622680e-06f), r);
+  Vec p = Vec::set1(1.0f / 5040);
+  p = Vec::fmadd(p, r, Vec::set1(1.0f / 720));
+  p = Vec::fmadd(p, r, Vec::set1(1.0f / 120));
+  p = Vec::fmadd(p, r, Vec::set1(1.0f / 24));
+  p = Vec::fmadd(p, r, Vec::set1(1.0f / 6));
+  p = Vec::fmadd(p, r, Vec::set1(0.5f));
+  p = Vec::fmadd(p, r, Vec::set1(1.0f));
+  p = Vec::fmadd(p, r, Vec::set1(1.0f));
+  return p * Vec::pow2(n);
+}
+
+// ATen's form: 1 / (1 + e^-z).
+inline Vec sigmoid(Vec z) { return Vec::set1(1.0f) / (Vec::set1(1.0f) + exp(Vec::zero() - z)); }
+
+// A zero-bordered copy of a rows x cols image: pad zeros above and left, zeros to the end of
+// each `stride`-wide row and over `total_rows` rows.
+inline void pad_copy(const float* src, int64_t rows, int64_t cols, int64_t pad, float* dst, int64_t total_rows,
+                     int64_t stride) {
+  std::memset(dst, 0, sizeof(float) * total_rows * stride);
+  for (int64_t r = 0; r < rows; ++r) std::memcpy(dst + (r + pad) * stride + pad, src + r * cols, sizeof(float) * cols);
+}
+
+// Where chunk j0 of an output row starts when it may be stored whole: a chunk that would
+// run past the end is moved back to end at the row's end (overlapping its neighbour with
+// identical values), unless the row is shorter than a chunk.
+inline int64_t whole_chunk_start(int64_t j0, int64_t width) { return (j0 + 8 > width && width >= 8) ? width - 8 : j0; }
+
+void conv_forward(const float* x, const float* weight, const float* bias, int64_t channels, const ConvGeometry& g,
+                  float* scratch, float* out) {
+  const int64_t oh = out_height(g), ow = out_width(g), xs = input_stride(g);
+  pad_copy(x, g.height, g.width, g.pad, scratch, input_rows(g), xs);
+  for (int64_t i = 0; i < oh; ++i) {
+    for (int64_t chunk = 0; chunk < ow; chunk += 8) {
+      const int64_t j0 = whole_chunk_start(chunk, ow);
+      Vec taps[9];
+      for (int di = 0; di < 3; ++di) {
+        for (int dj = 0; dj < 3; ++dj) taps[di * 3 + dj] = Vec::load(scratch + (i + di) * xs + j0 + dj);
+      }
+      // The nine input vectors stay in registers across all output channels.
+      for (int64_t c = 0; c < channels; ++c) {
+        const float* w = weight + c * 9;
+        Vec acc = Vec::set1(bias[c]);
+        for (int t = 0; t < 9; ++t) acc = Vec::fmadd(Vec::set1(w[t]), taps[t], acc);
+        store_row(out + (c * oh + i) * ow, j0, ow, acc);
+      }
+    }
+  }
+}
+
+void conv_grad_weight(const float* x, const float* dout, int64_t channels, const ConvGeometry& g, float* scratch,
+                      double* dweight, double* dbias) {
+  const int64_t oh = out_height(g), ow = out_width(g), xs = input_stride(g);
+  pad_copy(x, g.height, g.width, g.pad, scratch, input_rows(g), xs);
+  for (int64_t c = 0; c < channels; ++c) {
+    Vec acc[9], acc_bias = Vec::zero();
+    for (auto& a : acc) a = Vec::zero();
+    const float* d_plane = dout + c * oh * ow;
+    for (int64_t i = 0; i < oh; ++i) {
+      // Lanes past the row's end load as zero, so they add nothing.
+      for (int64_t j0 = 0; j0 < ow; j0 += 8) {
+        const Vec d = load_row(d_plane + i * ow, j0, ow);
+        acc_bias = acc_bias + d;
+        for (int di = 0; di < 3; ++di) {
+          for (int dj = 0; dj < 3; ++dj) {
+            acc[di * 3 + dj] = Vec::fmadd(d, Vec::load(scratch + (i + di) * xs + j0 + dj), acc[di * 3 + dj]);
+          }
+        }
+      }
+    }
+    for (int t = 0; t < 9; ++t) dweight[c * 9 + t] += acc[t].sum();
+    dbias[c] += acc_bias.sum();
+  }
+}
+
+void conv_grad_input(const float* dout, const float* weight, int64_t channels, const ConvGeometry& g, float* scratch,
+                     float* dx) {
+  // dx[a][b] = sum_c sum_taps w[c][di][dj] * dout[c][a + pad - di][b + pad - dj]: with dout
+  // bordered by q = 2 - pad zeros that is doutpad[a + 2 - di][b + 2 - dj].
+  const int64_t oh = out_height(g), ow = out_width(g), q = 2 - g.pad;
+  const int64_t ds = grad_stride(g), rows = grad_rows(g), plane = rows * ds;
+  const int64_t h = g.height, w = g.width, acc_stride = round_up(w, 8);
+  float* acc = scratch + channels * plane;
+  std::memset(acc, 0, sizeof(float) * h * acc_stride);
+  for (int64_t c = 0; c < channels; ++c) {
+    float* padded = scratch + c * plane;
+    pad_copy(dout + c * oh * ow, oh, ow, q, padded, rows, ds);
+    Vec k[9];
+    for (int t = 0; t < 9; ++t) k[t] = Vec::set1(weight[c * 9 + t]);
+    for (int64_t a = 0; a < h; ++a) {
+      for (int64_t b0 = 0; b0 < w; b0 += 8) {
+        Vec sum = Vec::load(acc + a * acc_stride + b0);
+        for (int di = 0; di < 3; ++di) {
+          for (int dj = 0; dj < 3; ++dj) {
+            sum = Vec::fmadd(k[di * 3 + dj], Vec::load(padded + (a + 2 - di) * ds + b0 + 2 - dj), sum);
+          }
+        }
+        sum.store(acc + a * acc_stride + b0);
+      }
+    }
+  }
+  for (int64_t a = 0; a < h; ++a) std::memcpy(dx + a * w, acc + a * acc_stride, sizeof(float) * w);
+}
+
+void sigmoid_plane(const float* z, const PlaneGeometry& g, float* s, double* sum, double* m2) {
+  const int64_t h = g.height, w = g.width, st = stride_of(g);
+  Vec total = Vec::zero();
+  for (int64_t i = 0; i < h; ++i) {
+    // The whole stride is written: lanes past the row's end hold sigmoid(0), defined values
+    // that pooling may read into lanes it never stores; they are never counted.
+    for (int64_t j0 = 0; j0 < st; j0 += 8) {
+      const Vec v = sigmoid(load_row(z + i * w, j0, w));
+      v.store(s + i * st + j0);
+      total = total + (j0 + 8 <= w ? v : Vec::select(Vec::first_lanes(lanes_left(w, j0)), v, Vec::zero()));
+    }
+  }
+  if (sum == nullptr) return;
+  // Deviations from the plane's own mean, while the plane is still in cache; the caller
+  // combines planes (Chan et al.) into the batch variance.
+  const double plane_sum = total.sum();
+  const Vec mean = Vec::set1(static_cast<float>(plane_sum / static_cast<double>(h * w)));
+  Vec dev = Vec::zero();
+  for (int64_t i = 0; i < h; ++i) {
+    for (int64_t j0 = 0; j0 < w; j0 += 8) {
+      Vec d = Vec::load(s + i * st + j0) - mean;
+      if (j0 + 8 > w) d = Vec::select(Vec::first_lanes(lanes_left(w, j0)), d, Vec::zero());
+      dev = Vec::fmadd(d, d, dev);
+    }
+  }
+  *sum = plane_sum;
+  *m2 = dev.sum();
+}
+
+void bn_pool_plane(const float* s, const PlaneGeometry& g, float alpha, float shift, float* pooled, uint8_t* idx,
+                   float* s_at) {
+  const int64_t st = stride_of(g), ph = g.height / 2, pw = g.width / 2;
+  const Vec a = Vec::set1(alpha), b = Vec::set1(shift);
+  for (int64_t pi = 0; pi < ph; ++pi) {
+    const float* r0 = s + 2 * pi * st;
+    const float* r1 = r0 + st;
+    // Eight pooled outputs from sixteen columns of two rows; the stride (a multiple of 16)
+    // keeps every load inside the row.
+    for (int64_t pj0 = 0; pj0 < pw; pj0 += 8) {
+      Vec s00, s01, s10, s11;
+      Vec::deinterleave(Vec::load(r0 + 2 * pj0), Vec::load(r0 + 2 * pj0 + 8), s00, s01);
+      Vec::deinterleave(Vec::load(r1 + 2 * pj0), Vec::load(r1 + 2 * pj0 + 8), s10, s11);
+      // ATen's scan order and test: a later element wins if greater, or if it is NaN.
+      Vec best = s00 * a + b, at = s00, where = Vec::zero();
+      const Vec candidates[3] = {s01, s10, s11};
+      for (int k = 0; k < 3; ++k) {
+        const Vec y = candidates[k] * a + b;
+        const Vec take = Vec::greater(y, best) | Vec::is_nan(y);
+        best = Vec::select(take, y, best);
+        at = Vec::select(take, candidates[k], at);
+        where = Vec::select(take, Vec::set1(static_cast<float>(k + 1)), where);
+      }
+      const int64_t out = pi * pw + pj0;
+      store_row(pooled + pi * pw, pj0, pw, best);
+      if (s_at != nullptr) store_row(s_at + pi * pw, pj0, pw, at);
+      if (idx != nullptr) {
+        uint8_t bytes[8];
+        where.store_bytes(bytes);
+        std::memcpy(idx + out, bytes, static_cast<size_t>(lanes_left(pw, pj0)));
+      }
+    }
+  }
+}
+
+void sigmoid_bn_pool_backward(const float* s, const float* dpooled, const uint8_t* idx, const PlaneGeometry& g,
+                              float a, float b, float c, float mean, float* dy_scratch, float* dz) {
+  const int64_t h = g.height, w = g.width, st = stride_of(g), ph = g.height / 2, pw = g.width / 2;
+  // Max-pool's gradient: each pooled gradient goes to its window's maximum, zeros elsewhere
+  // (including a last odd row or column that no window covers).
+  std::memset(dy_scratch, 0, sizeof(float) * h * st);
+  for (int64_t pi = 0; pi < ph; ++pi) {
+    for (int64_t pj = 0; pj < pw; ++pj) {
+      const int k = idx[pi * pw + pj];
+      dy_scratch[(2 * pi + (k >> 1)) * st + 2 * pj + (k & 1)] = dpooled[pi * pw + pj];
+    }
+  }
+  // BatchNorm's gradient folded into a*dy + b*(s - mean) + c, then the sigmoid's s(1 - s).
+  const Vec va = Vec::set1(a), vb = Vec::set1(b), vc = Vec::set1(c), vm = Vec::set1(mean), one = Vec::set1(1.0f);
+  for (int64_t i = 0; i < h; ++i) {
+    for (int64_t j0 = 0; j0 < w; j0 += 8) {
+      const Vec sv = Vec::load(s + i * st + j0);
+      const Vec ds = Vec::fmadd(va, Vec::load(dy_scratch + i * st + j0), Vec::fmadd(vb, sv - vm, vc));
+      store_row(dz + i * w, j0, w, ds * (sv * (one - sv)));
+    }
+  }
+}
+
+const KernelTable kTable = {kIsa,          conv_forward,  conv_grad_weight,        conv_grad_input,
+                            sigmoid_plane, bn_pool_plane, sigmoid_bn_pool_backward};
