@@ -92,8 +92,11 @@ torch::Tensor ArraySource::materialize(torch::Device device, torch::ScalarType d
   if (tensor_.defined()) {
     return tensor_.reshape(shape_).to(device, dtype, /*non_blocking=*/false, /*copy=*/false).contiguous();
   }
-  // from_blob only views the JS memory: the copy below detaches us from it.
   auto view = torch::from_blob(const_cast<void*>(data_), shape_, torch::TensorOptions().dtype(dtype_));
+  // Already what the job needs (float32 images on the CPU): used in place, no copy (for the
+  // full training set that is 170 MB less at the peak). keep_alive_ holds the JS array until
+  // this source dies, after the job; the caller must not keep the tensor beyond that.
+  if (device.is_cpu() && dtype == dtype_) return view;
   return view.to(device, dtype, /*non_blocking=*/false, /*copy=*/true);
 }
 
