@@ -46,12 +46,28 @@ const poolCases = [
   { name: 'inference (running statistics)', batch: 3, channels: 6, height: 13, width: 21, training: false },
 ];
 
+const stemCases = [
+  { name: "the CNN's first block", batch: 2, channels: 32, height: 28, width: 28, pad: 0 },
+  { name: 'same padding, odd sizes, negative scales', batch: 3, channels: 5, height: 11, width: 17, pad: 1, negativeGamma: true },
+  { name: 'valid, odd output (pool floors it)', batch: 1, channels: 3, height: 9, width: 12, pad: 0, negativeGamma: true },
+  { name: 'inference', batch: 2, channels: 4, height: 28, width: 28, pad: 0, training: false },
+];
+
 for (const isa of isas) {
   for (const threads of [1, 2]) {
     for (const { name, ...spec } of convCases) {
       test(`conv1ch3x3 [${isa}, ${threads} thread(s)]: ${name}`, (t) => {
         const diffs = binding._compareKernels({ op: 'conv1ch', ...spec, seed: 7, threads, isa });
         t.deepEqual(diffs.map((d) => d.name), ['output', 'grad_weight', 'grad_bias', 'grad_input']);
+        assertAsAccurate(t, diffs, name);
+      });
+    }
+    for (const { name, ...spec } of stemCases) {
+      test(`cnn_stem [${isa}, ${threads} thread(s)]: ${name}`, (t) => {
+        const diffs = binding._compareKernels({ op: 'cnn_stem', ...spec, seed: 13, threads, isa });
+        const expected = spec.training === false ? ['output', 'running_mean', 'running_var']
+          : ['output', 'running_mean', 'running_var', 'grad_weight', 'grad_bias', 'grad_gamma', 'grad_beta'];
+        t.deepEqual(diffs.map((d) => d.name), expected);
         assertAsAccurate(t, diffs, name);
       });
     }
@@ -92,7 +108,7 @@ test('the fused kernels really run with kernels: fused, and not with plain', (t)
     optimizer: 'sgd', learningRate: 0.01, batchSize: 4, threads: 1, kernels, warmup: 0, steps: 1,
   }).ops.map((op) => op.name));
   const cnnFused = opsOf('cnn', 'fused');
-  for (const name of ['torchfit::conv1ch3x3', 'torchfit::sigmoid_bn_pool', 'torchfit::sigmoid_bn_pool_backward']) {
+  for (const name of ['torchfit::cnn_stem', 'torchfit::cnn_stem_backward', 'torchfit::sigmoid_bn_pool', 'torchfit::sigmoid_bn_pool_backward']) {
     t.true(cnnFused.has(name), name);
   }
   t.false(cnnFused.has('aten::max_pool2d_with_indices'));

@@ -142,7 +142,7 @@ export interface NativeProfileOptions {
 }
 
 export interface NativeCompareSpec {
-  op: 'conv1ch' | 'sigmoid_bn_pool' | 'model';
+  op: 'conv1ch' | 'sigmoid_bn_pool' | 'cnn_stem' | 'model';
   batch?: number;
   channels?: number;
   height?: number;

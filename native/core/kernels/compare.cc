@@ -5,6 +5,7 @@
 
 #include "core/errors.h"
 #include "core/init.h"
+#include "core/kernels/cnn_stem.h"
 #include "core/kernels/conv1ch.h"
 #include "core/kernels/kernel_table.h"
 #include "core/kernels/sigmoid_bn_pool.h"
@@ -121,6 +122,46 @@ std::vector<Difference> compare_sigmoid_bn_pool(const CompareSpec& s, at::Genera
   return differences({"output", "running_mean", "running_var", "grad_input", "grad_gamma", "grad_beta"}, r);
 }
 
+// conv1ch3x3 -> sigmoid -> BatchNorm -> max-pool, fused in one Function (training) or two.
+std::vector<Difference> compare_stem(const CompareSpec& s, at::Generator& gen) {
+  const auto x0 = torch::rand({s.batch, 1, s.height, s.width}, gen);
+  const auto w0 = torch::randn({s.channels, 1, 3, 3}, gen);
+  const auto b0 = torch::randn({s.channels}, gen) * 0.3;
+  auto gamma0 = torch::rand({s.channels}, gen) + 0.5;
+  if (s.negative_gamma) gamma0 = gamma0 * (torch::randint(2, {s.channels}, gen).to(torch::kFloat32) * 2 - 1);
+  const auto beta0 = torch::randn({s.channels}, gen) * 0.5;
+  const auto mean0 = torch::rand({s.channels}, gen);
+  const auto var0 = torch::rand({s.channels}, gen) * 0.1 + 0.01;
+  const int64_t oh = s.height + 2 * s.pad - 2, ow = s.width + 2 * s.pad - 2;
+  const auto upstream = torch::randn({s.batch, s.channels, oh / 2, ow / 2}, gen);
+  Results r[3];
+  for (const Path path : {kFused, kPlain, kDouble}) {
+    const auto dtype = dtype_of(path);
+    torch::AutoGradMode grad_mode(s.training);
+    auto x = leaf(x0, dtype, false);
+    auto w = leaf(w0, dtype, s.training), b = leaf(b0, dtype, s.training);
+    auto gamma = leaf(gamma0, dtype, s.training), beta = leaf(beta0, dtype, s.training);
+    auto mean = leaf(mean0, dtype, false), var = leaf(var0, dtype, false);
+    torch::Tensor out;
+    if (path == kFused) {
+      if (!cnn_stem_applies(x, w, b, s.pad, gamma)) throw Error("ERR_INVALID_OPTION", "compareKernels: cnn_stem does not apply");
+      out = cnn_stem(x, w, b, s.pad, gamma, beta, mean, var, s.training, kKerasBnMomentum, kKerasBnEpsilon);
+    } else {
+      out = torch::max_pool2d(torch::batch_norm(torch::sigmoid(torch::conv2d(x, w, b, 1, s.pad)), gamma, beta, mean,
+                                                var, s.training, kKerasBnMomentum, kKerasBnEpsilon, true),
+                              2);
+    }
+    if (!s.training) {
+      r[path] = {out, mean, var};
+      continue;
+    }
+    (out * upstream.to(dtype)).sum().backward();
+    r[path] = {out, mean, var, w.grad(), b.grad(), gamma.grad(), beta.grad()};
+  }
+  if (!s.training) return differences({"output", "running_mean", "running_var"}, r);
+  return differences({"output", "running_mean", "running_var", "grad_weight", "grad_bias", "grad_gamma", "grad_beta"}, r);
+}
+
 // Three copies of the model from one seed: the first step's logits, loss and gradients, then
 // after `steps` optimisation steps every parameter and buffer, and inference logits.
 std::vector<Difference> compare_model(const CompareSpec& s, at::Generator& gen) {
@@ -172,6 +213,7 @@ std::vector<Difference> compare_kernels(const CompareSpec& spec) {
   auto gen = make_cpu_generator(spec.seed);
   if (spec.op == "conv1ch") return compare_conv(spec, gen);
   if (spec.op == "sigmoid_bn_pool") return compare_sigmoid_bn_pool(spec, gen);
+  if (spec.op == "cnn_stem") return compare_stem(spec, gen);
   if (spec.op == "model") return compare_model(spec, gen);
   throw Error("ERR_INVALID_OPTION", "compareKernels: unknown op '" + spec.op + "'");
 }

@@ -11,12 +11,13 @@
 namespace torchfit::kernels {
 
 struct CompareSpec {
-  // "conv1ch", "sigmoid_bn_pool", or "model" (the whole model of `model`, train_step by train_step).
+  // "conv1ch", "sigmoid_bn_pool", "cnn_stem" (the two in one), or "model" (the whole model
+  // of `model`, train_step by train_step).
   std::string op;
   int64_t batch = 4, channels = 8, height = 28, width = 28, pad = 0;
-  bool training = true;     // sigmoid_bn_pool: batch statistics or running ones
+  bool training = true;     // sigmoid_bn_pool, cnn_stem: batch statistics or running ones
   bool input_grad = false;  // conv1ch: whether x requires grad
-  bool negative_gamma = false;  // sigmoid_bn_pool: some BatchNorm scales below zero
+  bool negative_gamma = false;  // sigmoid_bn_pool, cnn_stem: some BatchNorm scales below zero
   int steps = 1;            // model: optimisation steps
   ModelConfig model;
   OptimizerConfig optimizer;

@@ -48,7 +48,12 @@ int64_t plane_stride(const PlaneGeometry& g) { return round_up(g.width, 16); }
 
 int64_t conv_forward_scratch(const ConvGeometry& g) {
   const int64_t out_width = g.width + 2 * g.pad - 2;
-  return (g.height + 2 * g.pad + 1) * (round_up(out_width, 8) + 8);
+  return (g.height + 2 * g.pad + 1) * (round_up(out_width, 16) + 8);
+}
+
+int64_t stem_scratch(const ConvGeometry& g) {
+  const int64_t out_height = g.height + 2 * g.pad - 2, out_width = g.width + 2 * g.pad - 2;
+  return conv_forward_scratch(g) + out_height * plane_stride({out_height, out_width});
 }
 
 int64_t conv_grad_input_scratch(const ConvGeometry& g, int64_t channels) {

@@ -35,17 +35,29 @@ struct KernelTable {
   void (*conv_grad_input)(const float* dout, const float* weight, int64_t channels, const ConvGeometry& g,
                           float* scratch, float* dx);
 
-  // s = sigmoid(z) for one plane (z with row stride width, s with the plane stride);
-  // *sum and *m2 get the plane's sum and its sum of squared deviations from the plane mean.
-  void (*sigmoid_plane)(const float* z, const PlaneGeometry& g, float* s, double* sum, double* m2);
-  // pooled = maxpool2x2(s * alpha + shift), first maximum wins as in ATen, NaN propagates;
-  // idx (0..3, row-major in the window) and s_at (s at the maximum) are optional.
-  void (*bn_pool_plane)(const float* s, const PlaneGeometry& g, float alpha, float shift, float* pooled,
-                        uint8_t* idx, float* s_at);
+  // One plane: s = sigmoid(z) (z with row stride width, s with plane_stride), its sum and
+  // squared deviations from the plane mean (when sum is not null), and each 2x2 window's
+  // winner for a following BatchNorm (scale of sign `sign`) and max-pool: s_at, the winner's
+  // sigmoid, and idx (0..3, row-major in the window, when not null).
+  void (*sigmoid_pool_plane)(const float* z, const PlaneGeometry& g, int sign, float* s, double* sum, double* m2,
+                             float* s_at, uint8_t* idx);
+  // out[i] = in[i] * a + b.
+  void (*scale_shift)(const float* in, int64_t n, float a, float b, float* out);
   // dz = (a*dy + b*(s - mean) + c) * s * (1 - s), dy being dpooled routed to each window's
-  // maximum (0 elsewhere); dy_scratch holds height x plane_stride floats.
+  // winner (0 elsewhere); dy_scratch holds height x plane_stride floats.
   void (*sigmoid_bn_pool_backward)(const float* s, const float* dpooled, const uint8_t* idx, const PlaneGeometry& g,
                                    float a, float b, float c, float mean, float* dy_scratch, float* dz);
+  // One image of conv3x3 -> sigmoid -> (BatchNorm, max-pool): for every channel what
+  // conv_forward and then sigmoid_pool_plane compute, without storing z. s, s_at, idx, sums
+  // and m2s point at this image's first channel; scratch holds stem_scratch floats.
+  void (*stem_forward_image)(const float* x, const float* weight, const float* bias, int64_t channels,
+                             const ConvGeometry& g, const int* signs, float* scratch, float* s, double* sums,
+                             double* m2s, float* s_at, uint8_t* idx);
+  // Its backward: per channel the dz of sigmoid_bn_pool_backward, never stored, accumulated
+  // into dweight (9 per channel) and dbias as conv_grad_weight does.
+  void (*stem_backward_image)(const float* x, const float* s, const float* dpooled, const uint8_t* idx,
+                              int64_t channels, const ConvGeometry& g, const float* a, const float* b, const float* c,
+                              const float* mean, float* scratch, double* dweight, double* dbias);
 };
 
 const KernelTable& kernels();             // the best the CPU supports, or the forced one
@@ -59,5 +71,6 @@ bool force_kernels(const char* isa);
 int64_t plane_stride(const PlaneGeometry& g);
 int64_t conv_forward_scratch(const ConvGeometry& g);  // also what conv_grad_weight needs
 int64_t conv_grad_input_scratch(const ConvGeometry& g, int64_t channels);
+int64_t stem_scratch(const ConvGeometry& g);
 
 }  // namespace torchfit::kernels

@@ -9,7 +9,7 @@ inline int64_t round_up(int64_t n, int64_t m) { return (n + m - 1) / m * m; }
 inline int64_t out_height(const ConvGeometry& g) { return g.height + 2 * g.pad - 2; }
 inline int64_t out_width(const ConvGeometry& g) { return g.width + 2 * g.pad - 2; }
 // The zero-bordered input copy: room for the last chunk's reads past the row end.
-inline int64_t input_stride(const ConvGeometry& g) { return round_up(out_width(g), 8) + 8; }
+inline int64_t input_stride(const ConvGeometry& g) { return round_up(out_width(g), 16) + 8; }
 inline int64_t input_rows(const ConvGeometry& g) { return g.height + 2 * g.pad + 1; }
 inline int64_t grad_stride(const ConvGeometry& g) { return round_up(g.width, 8) + 8; }
 inline int64_t grad_rows(const ConvGeometry& g) { return out_height(g) + 2 * (2 - g.pad) + 1; }
@@ -140,21 +140,17 @@ void conv_grad_input(const float* dout, const float* weight, int64_t channels, c
   for (int64_t a = 0; a < h; ++a) std::memcpy(dx + a * w, acc + a * acc_stride, sizeof(float) * w);
 }
 
-void sigmoid_plane(const float* z, const PlaneGeometry& g, float* s, double* sum, double* m2) {
+// The plane's sum and squared deviations from its own mean (the plane is still in cache);
+// the caller combines planes (Chan et al.'s formula) into the batch statistics.
+void plane_stats(const float* s, const PlaneGeometry& g, double* sum, double* m2) {
   const int64_t h = g.height, w = g.width, st = stride_of(g);
   Vec total = Vec::zero();
   for (int64_t i = 0; i < h; ++i) {
-    // The whole stride is written: lanes past the row's end hold sigmoid(0), defined values
-    // that pooling may read into lanes it never stores; they are never counted.
-    for (int64_t j0 = 0; j0 < st; j0 += 8) {
-      const Vec v = sigmoid(load_row(z + i * w, j0, w));
-      v.store(s + i * st + j0);
+    for (int64_t j0 = 0; j0 < w; j0 += 8) {
+      const Vec v = Vec::load(s + i * st + j0);
       total = total + (j0 + 8 <= w ? v : Vec::select(Vec::first_lanes(lanes_left(w, j0)), v, Vec::zero()));
     }
   }
-  if (sum == nullptr) return;
-  // Deviations from the plane's own mean, while the plane is still in cache; the caller
-  // combines planes (Chan et al.) into the batch variance.
   const double plane_sum = total.sum();
   const Vec mean = Vec::set1(static_cast<float>(plane_sum / static_cast<double>(h * w)));
   Vec dev = Vec::zero();
@@ -169,63 +165,165 @@ void sigmoid_plane(const float* z, const PlaneGeometry& g, float* s, double* sum
   *m2 = dev.sum();
 }
 
-void bn_pool_plane(const float* s, const PlaneGeometry& g, float alpha, float shift, float* pooled, uint8_t* idx,
-                   float* s_at) {
+// Each 2x2 window's winner for BatchNorm-then-max-pool, found on the sigmoid s itself:
+// y = alpha*s + shift is monotonic in s (rounding included), rising for alpha > 0 and falling
+// for alpha < 0, so max y sits at max s, or at min s, and equals alpha*s_at + shift exactly.
+// Scan order and test are ATen's (a later element wins if strictly better, or if NaN); with
+// alpha == 0 every y is equal and the first wins. (Only where two different s round to the
+// same y could ATen's first-wins pick another element: a tie either way.)
+void pool_argmax_plane(const float* s, const PlaneGeometry& g, int sign, float* s_at, uint8_t* idx) {
   const int64_t st = stride_of(g), ph = g.height / 2, pw = g.width / 2;
-  const Vec a = Vec::set1(alpha), b = Vec::set1(shift);
   for (int64_t pi = 0; pi < ph; ++pi) {
     const float* r0 = s + 2 * pi * st;
     const float* r1 = r0 + st;
-    // Eight pooled outputs from sixteen columns of two rows; the stride (a multiple of 16)
-    // keeps every load inside the row.
+    // Eight windows from sixteen columns of two rows; the stride (a multiple of 16) keeps
+    // every load inside the row.
     for (int64_t pj0 = 0; pj0 < pw; pj0 += 8) {
       Vec s00, s01, s10, s11;
       Vec::deinterleave(Vec::load(r0 + 2 * pj0), Vec::load(r0 + 2 * pj0 + 8), s00, s01);
       Vec::deinterleave(Vec::load(r1 + 2 * pj0), Vec::load(r1 + 2 * pj0 + 8), s10, s11);
-      // ATen's scan order and test: a later element wins if greater, or if it is NaN.
-      Vec best = s00 * a + b, at = s00, where = Vec::zero();
+      Vec best = s00, where = Vec::zero();
       const Vec candidates[3] = {s01, s10, s11};
       for (int k = 0; k < 3; ++k) {
-        const Vec y = candidates[k] * a + b;
-        const Vec take = Vec::greater(y, best) | Vec::is_nan(y);
-        best = Vec::select(take, y, best);
-        at = Vec::select(take, candidates[k], at);
+        const Vec c = candidates[k];
+        Vec take = Vec::is_nan(c);
+        if (sign > 0) take = take | Vec::greater(c, best);
+        if (sign < 0) take = take | Vec::greater(best, c);
+        best = Vec::select(take, c, best);
         where = Vec::select(take, Vec::set1(static_cast<float>(k + 1)), where);
       }
-      const int64_t out = pi * pw + pj0;
-      store_row(pooled + pi * pw, pj0, pw, best);
-      if (s_at != nullptr) store_row(s_at + pi * pw, pj0, pw, at);
+      store_row(s_at + pi * pw, pj0, pw, best);
       if (idx != nullptr) {
         uint8_t bytes[8];
         where.store_bytes(bytes);
-        std::memcpy(idx + out, bytes, static_cast<size_t>(lanes_left(pw, pj0)));
+        std::memcpy(idx + pi * pw + pj0, bytes, static_cast<size_t>(lanes_left(pw, pj0)));
       }
     }
   }
 }
 
-void sigmoid_bn_pool_backward(const float* s, const float* dpooled, const uint8_t* idx, const PlaneGeometry& g,
-                              float a, float b, float c, float mean, float* dy_scratch, float* dz) {
-  const int64_t h = g.height, w = g.width, st = stride_of(g), ph = g.height / 2, pw = g.width / 2;
-  // Max-pool's gradient: each pooled gradient goes to its window's maximum, zeros elsewhere
-  // (including a last odd row or column that no window covers).
-  std::memset(dy_scratch, 0, sizeof(float) * h * st);
+void sigmoid_pool_plane(const float* z, const PlaneGeometry& g, int sign, float* s, double* sum, double* m2,
+                        float* s_at, uint8_t* idx) {
+  const int64_t h = g.height, w = g.width, st = stride_of(g);
+  for (int64_t i = 0; i < h; ++i) {
+    // The whole stride is written: lanes past the row's end hold sigmoid(0), defined values
+    // that pooling may read into lanes it never stores; plane_stats never counts them.
+    for (int64_t j0 = 0; j0 < st; j0 += 8) sigmoid(load_row(z + i * w, j0, w)).store(s + i * st + j0);
+  }
+  if (sum != nullptr) plane_stats(s, g, sum, m2);
+  pool_argmax_plane(s, g, sign, s_at, idx);
+}
+
+// One image of the CNN's first block: for each channel c, z = conv3x3(x) + bias[c] (the
+// valid or same convolution of conv_forward, weights held in registers), s = sigmoid(z)
+// into s + c*plane, then plane_stats and pool_argmax_plane as above.
+void stem_forward_image(const float* x, const float* weight, const float* bias, int64_t channels,
+                        const ConvGeometry& cg, const int* signs, float* scratch, float* s, double* sums, double* m2s,
+                        float* s_at, uint8_t* idx) {
+  const int64_t oh = out_height(cg), ow = out_width(cg), xs = input_stride(cg);
+  const PlaneGeometry g{oh, ow};
+  const int64_t st = stride_of(g), plane = oh * st, pooled = (oh / 2) * (ow / 2);
+  pad_copy(x, cg.height, cg.width, cg.pad, scratch, input_rows(cg), xs);
+  for (int64_t c = 0; c < channels; ++c) {
+    Vec k[9];
+    for (int t = 0; t < 9; ++t) k[t] = Vec::set1(weight[c * 9 + t]);
+    const Vec b = Vec::set1(bias[c]);
+    float* sc = s + c * plane;
+    for (int64_t i = 0; i < oh; ++i) {
+      // Lanes past the row's end compute on the zero border: finite, never counted or stored.
+      for (int64_t j0 = 0; j0 < st; j0 += 8) {
+        Vec acc = b;
+        for (int di = 0; di < 3; ++di) {
+          for (int dj = 0; dj < 3; ++dj) acc = Vec::fmadd(k[di * 3 + dj], Vec::load(scratch + (i + di) * xs + j0 + dj), acc);
+        }
+        sigmoid(acc).store(sc + i * st + j0);
+      }
+    }
+    plane_stats(sc, g, sums + c, m2s + c);
+    pool_argmax_plane(sc, g, signs[c], s_at + c * pooled, idx + c * pooled);
+  }
+}
+
+// Max-pool's gradient for one plane: each pooled gradient at its window's winner, zeros
+// elsewhere (including a last odd row or column that no window covers).
+void route_pool_gradient(const float* dpooled, const uint8_t* idx, const PlaneGeometry& g, float* dy) {
+  const int64_t st = stride_of(g), ph = g.height / 2, pw = g.width / 2;
+  std::memset(dy, 0, sizeof(float) * g.height * st);
   for (int64_t pi = 0; pi < ph; ++pi) {
     for (int64_t pj = 0; pj < pw; ++pj) {
       const int k = idx[pi * pw + pj];
-      dy_scratch[(2 * pi + (k >> 1)) * st + 2 * pj + (k & 1)] = dpooled[pi * pw + pj];
-    }
-  }
-  // BatchNorm's gradient folded into a*dy + b*(s - mean) + c, then the sigmoid's s(1 - s).
-  const Vec va = Vec::set1(a), vb = Vec::set1(b), vc = Vec::set1(c), vm = Vec::set1(mean), one = Vec::set1(1.0f);
-  for (int64_t i = 0; i < h; ++i) {
-    for (int64_t j0 = 0; j0 < w; j0 += 8) {
-      const Vec sv = Vec::load(s + i * st + j0);
-      const Vec ds = Vec::fmadd(va, Vec::load(dy_scratch + i * st + j0), Vec::fmadd(vb, sv - vm, vc));
-      store_row(dz + i * w, j0, w, ds * (sv * (one - sv)));
+      dy[(2 * pi + (k >> 1)) * st + 2 * pj + (k & 1)] = dpooled[pi * pw + pj];
     }
   }
 }
 
-const KernelTable kTable = {kIsa,          conv_forward,  conv_grad_weight,        conv_grad_input,
-                            sigmoid_plane, bn_pool_plane, sigmoid_bn_pool_backward};
+// BatchNorm's gradient folded into a*dy + b*(s - mean) + c, then the sigmoid's s(1 - s).
+struct BackwardCoefficients {
+  Vec a, b, c, mean;
+  BackwardCoefficients(float a_, float b_, float c_, float mean_)
+      : a(Vec::set1(a_)), b(Vec::set1(b_)), c(Vec::set1(c_)), mean(Vec::set1(mean_)) {}
+  Vec dz(Vec s, Vec dy) const {
+    const Vec ds = Vec::fmadd(a, dy, Vec::fmadd(b, s - mean, c));
+    return ds * (s * (Vec::set1(1.0f) - s));
+  }
+};
+
+void sigmoid_bn_pool_backward(const float* s, const float* dpooled, const uint8_t* idx, const PlaneGeometry& g,
+                              float a, float b, float c, float mean, float* dy_scratch, float* dz) {
+  const int64_t h = g.height, w = g.width, st = stride_of(g);
+  route_pool_gradient(dpooled, idx, g, dy_scratch);
+  const BackwardCoefficients k(a, b, c, mean);
+  for (int64_t i = 0; i < h; ++i) {
+    for (int64_t j0 = 0; j0 < w; j0 += 8) {
+      store_row(dz + i * w, j0, w, k.dz(Vec::load(s + i * st + j0), Vec::load(dy_scratch + i * st + j0)));
+    }
+  }
+}
+
+// One image of the first block's backward: dz as in sigmoid_bn_pool_backward, never stored,
+// straight into the conv's weight and bias gradients (as conv_grad_weight accumulates them).
+void stem_backward_image(const float* x, const float* s, const float* dpooled, const uint8_t* idx, int64_t channels,
+                         const ConvGeometry& cg, const float* a, const float* b, const float* c, const float* mean,
+                         float* scratch, double* dweight, double* dbias) {
+  const int64_t oh = out_height(cg), ow = out_width(cg), xs = input_stride(cg);
+  const PlaneGeometry g{oh, ow};
+  const int64_t st = stride_of(g), plane = oh * st, pooled = (oh / 2) * (ow / 2);
+  float* dy = scratch + input_rows(cg) * xs;
+  pad_copy(x, cg.height, cg.width, cg.pad, scratch, input_rows(cg), xs);
+  for (int64_t ch = 0; ch < channels; ++ch) {
+    route_pool_gradient(dpooled + ch * pooled, idx + ch * pooled, g, dy);
+    const BackwardCoefficients k(a[ch], b[ch], c[ch], mean[ch]);
+    const float* sc = s + ch * plane;
+    Vec acc[9], acc_bias = Vec::zero();
+    for (auto& v : acc) v = Vec::zero();
+    for (int64_t i = 0; i < oh; ++i) {
+      for (int64_t j0 = 0; j0 < ow; j0 += 8) {
+        Vec d = k.dz(Vec::load(sc + i * st + j0), Vec::load(dy + i * st + j0));
+        if (j0 + 8 > ow) d = Vec::select(Vec::first_lanes(lanes_left(ow, j0)), d, Vec::zero());
+        acc_bias = acc_bias + d;
+        for (int di = 0; di < 3; ++di) {
+          for (int dj = 0; dj < 3; ++dj) {
+            acc[di * 3 + dj] = Vec::fmadd(d, Vec::load(scratch + (i + di) * xs + j0 + dj), acc[di * 3 + dj]);
+          }
+        }
+      }
+    }
+    for (int t = 0; t < 9; ++t) dweight[ch * 9 + t] += acc[t].sum();
+    dbias[ch] += acc_bias.sum();
+  }
+}
+
+void scale_shift(const float* in, int64_t n, float a, float b, float* out) {
+  const Vec va = Vec::set1(a), vb = Vec::set1(b);
+  for (int64_t i = 0; i < n; i += 8) store_row(out, i, n, load_row(in, i, n) * va + vb);
+}
+
+const KernelTable kTable = {kIsa,
+                            conv_forward,
+                            conv_grad_weight,
+                            conv_grad_input,
+                            sigmoid_pool_plane,
+                            scale_shift,
+                            sigmoid_bn_pool_backward,
+                            stem_forward_image,
+                            stem_backward_image};

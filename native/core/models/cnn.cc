@@ -3,6 +3,7 @@
 #include <torch/nn/functional/pooling.h>
 
 #include "core/init.h"
+#include "core/kernels/cnn_stem.h"
 #include "core/kernels/conv1ch.h"
 #include "core/kernels/sigmoid_bn_pool.h"
 
@@ -43,13 +44,17 @@ torch::Tensor sigmoid_bn_pool(const torch::Tensor& z, KerasBatchNorm& bn, bool f
 
 torch::Tensor Cnn::forward(const torch::Tensor& images) {
   const bool fused = fused_kernels();
-  torch::Tensor z;
-  if (fused && kernels::conv1ch3x3_applies(images, conv1->weight, conv1->bias, /*stride=*/1, /*pad=*/0)) {
-    z = kernels::conv1ch3x3(images, conv1->weight, conv1->bias, /*pad=*/0);
+  torch::Tensor x;
+  if (fused && kernels::cnn_stem_applies(images, conv1->weight, conv1->bias, /*pad=*/0, bn1->weight)) {
+    bn1->count_batch();
+    x = kernels::cnn_stem(images, conv1->weight, conv1->bias, /*pad=*/0, bn1->weight, bn1->bias, bn1->running_mean,
+                          bn1->running_var, bn1->is_training(), kKerasBnMomentum, kKerasBnEpsilon);
+  } else if (fused && kernels::conv1ch3x3_applies(images, conv1->weight, conv1->bias, /*stride=*/1, /*pad=*/0)) {
+    x = sigmoid_bn_pool(kernels::conv1ch3x3(images, conv1->weight, conv1->bias, /*pad=*/0), bn1, fused);
   } else {
-    z = conv1(images);
+    x = sigmoid_bn_pool(conv1(images), bn1, fused);
   }
-  auto x = bn2(sigmoid_bn_pool(z, bn1, fused));
+  x = bn2(x);
   x = bn4(sigmoid_bn_pool(conv2(x), bn3, fused));
   x = bn5(x.flatten(1));
   return fc(x);

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 #include <chrono>
+#include <exception>
 #include <map>
+#include <thread>
 #include <torch/csrc/autograd/profiler_legacy.h>
 
 #include "core/device.h"
@@ -66,8 +68,10 @@ std::vector<OpTime> summarise(const prof::thread_event_lists& lists, int steps, 
 
 }  // namespace
 
-StepProfile profile_steps(const ModelConfig& model_config, const TrainConfig& config, int warmup, int steps,
-                          bool by_shape) {
+namespace {
+
+StepProfile profile_here(const ModelConfig& model_config, const TrainConfig& config, int warmup, int steps,
+                         bool by_shape) {
   set_threads(config.threads);
   auto model = make_classifier(model_config, config.seed);
   model->set_fused_kernels(config.fused_kernels);
@@ -96,6 +100,27 @@ StepProfile profile_steps(const ModelConfig& model_config, const TrainConfig& co
     for (int i = 0; i < steps; ++i) train_step(*model, *optimizer, x, y);
   }
   out.ops = summarise(lists, steps, by_shape);
+  return out;
+}
+
+}  // namespace
+
+StepProfile profile_steps(const ModelConfig& model_config, const TrainConfig& config, int warmup, int steps,
+                          bool by_shape) {
+  // On a thread of its own, as training runs on a libuv worker: glibc gives each thread its
+  // own malloc arena, and the main thread's reuses memory differently (whole-step page-fault
+  // bursts that training never sees).
+  StepProfile out;
+  std::exception_ptr error;
+  std::thread worker([&] {
+    try {
+      out = profile_here(model_config, config, warmup, steps, by_shape);
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  worker.join();
+  if (error) std::rethrow_exception(error);
   return out;
 }
 
