@@ -53,12 +53,26 @@ const stemCases = [
   { name: 'inference', batch: 2, channels: 4, height: 28, width: 28, pad: 0, training: false },
 ];
 
+const linearCases = [
+  { name: "the ResNet's head (12,544 -> 5)", batch: 16, width: 12544, channels: 5 },
+  { name: "the CNN's head (1,600 -> 5)", batch: 7, width: 1600, channels: 5 },
+  { name: 'odd widths, 8 outputs', batch: 3, width: 17, channels: 8 },
+  { name: 'one row, one output', batch: 1, width: 5, channels: 1 },
+];
+
 for (const isa of isas) {
   for (const threads of [1, 2]) {
     for (const { name, ...spec } of convCases) {
       test(`conv1ch3x3 [${isa}, ${threads} thread(s)]: ${name}`, (t) => {
         const diffs = binding._compareKernels({ op: 'conv1ch', ...spec, seed: 7, threads, isa });
         t.deepEqual(diffs.map((d) => d.name), ['output', 'grad_weight', 'grad_bias', 'grad_input']);
+        assertAsAccurate(t, diffs, name);
+      });
+    }
+    for (const { name, ...spec } of linearCases) {
+      test(`narrow_linear [${isa}, ${threads} thread(s)]: ${name}`, (t) => {
+        const diffs = binding._compareKernels({ op: 'linear', ...spec, seed: 17, threads, isa });
+        t.deepEqual(diffs.map((d) => d.name), ['output', 'grad_input', 'grad_weight', 'grad_bias']);
         assertAsAccurate(t, diffs, name);
       });
     }
@@ -115,7 +129,10 @@ test('the fused kernels really run with kernels: fused, and not with plain', (t)
   const cnnPlain = opsOf('cnn', 'plain');
   t.false([...cnnPlain].some((n) => n.startsWith('torchfit::')));
   t.true(cnnPlain.has('aten::max_pool2d_with_indices'));
-  t.true(opsOf('resnet', 'fused').has('torchfit::conv1ch3x3_backward'));
+  const resnetFused = opsOf('resnet', 'fused');
+  for (const name of ['torchfit::conv1ch3x3_backward', 'torchfit::narrow_linear', 'torchfit::narrow_linear_backward']) {
+    t.true(resnetFused.has(name), name);
+  }
 });
 
 test('trainModel: fused and plain kernels train the same model on real images', async (t) => {

@@ -7,6 +7,7 @@
 #include "core/early_stopping.h"
 #include "core/errors.h"
 #include "core/init.h"
+#include "core/kernels/buffer_pool.h"
 
 namespace torchfit {
 namespace {
@@ -91,6 +92,7 @@ TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& tr
   const bool sync_each_step = device.is_cpu();  // cheap on CPU, and catches NaN at the step it happens
   auto shuffle_gen = make_cpu_generator(config.seed ^ 0x9E3779B97F4A7C15ULL);
   model.set_fused_kernels(config.fused_kernels);
+  kernels::ReleaseRecycledOnExit release_buffers;
 
   TrainOutcome outcome;
   EarlyStopping early_stopping(config.early_stopping);

@@ -142,7 +142,7 @@ export interface NativeProfileOptions {
 }
 
 export interface NativeCompareSpec {
-  op: 'conv1ch' | 'sigmoid_bn_pool' | 'cnn_stem' | 'model';
+  op: 'conv1ch' | 'sigmoid_bn_pool' | 'cnn_stem' | 'linear' | 'model';
   batch?: number;
   channels?: number;
   height?: number;

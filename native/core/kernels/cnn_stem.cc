@@ -7,6 +7,7 @@
 
 #include "core/kernels/bn_pool_stats.h"
 #include "core/kernels/conv1ch.h"
+#include "core/kernels/buffer_pool.h"
 #include "core/kernels/kernel_table.h"
 #include "core/kernels/sigmoid_bn_pool.h"
 
@@ -28,7 +29,7 @@ class CnnStem : public torch::autograd::Function<CnnStem> {
     const PlaneGeometry g{cg.height + 2 * pad - 2, cg.width + 2 * pad - 2};
     const int64_t st = plane_stride(g), pooled = (g.height / 2) * (g.width / 2);
     const auto signs = scale_signs(bn_weight);
-    auto sig = torch::empty({n, c, g.height, st}, x.options());
+    auto sig = recycled_empty({n, c, g.height, st});
     auto idx = torch::empty({n, c, g.height / 2, g.width / 2}, x.options().dtype(torch::kUInt8));
     auto s_at = torch::empty({n, c, g.height / 2, g.width / 2}, x.options());
     std::vector<double> sums(n * c), m2s(n * c);

@@ -8,6 +8,7 @@
 #include "core/kernels/cnn_stem.h"
 #include "core/kernels/conv1ch.h"
 #include "core/kernels/kernel_table.h"
+#include "core/kernels/narrow_linear.h"
 #include "core/kernels/sigmoid_bn_pool.h"
 #include "core/models/classifier.h"
 #include "core/optimizer.h"
@@ -162,6 +163,24 @@ std::vector<Difference> compare_stem(const CompareSpec& s, at::Generator& gen) {
   return differences({"output", "running_mean", "running_var", "grad_weight", "grad_bias", "grad_gamma", "grad_beta"}, r);
 }
 
+std::vector<Difference> compare_linear(const CompareSpec& s, at::Generator& gen) {
+  // batch x width inputs, `channels` outputs.
+  const auto x0 = torch::randn({s.batch, s.width}, gen);
+  const auto w0 = torch::randn({s.channels, s.width}, gen) * 0.05;
+  const auto b0 = torch::randn({s.channels}, gen);
+  const auto upstream = torch::randn({s.batch, s.channels}, gen);
+  Results r[3];
+  for (const Path path : {kFused, kPlain, kDouble}) {
+    const auto dtype = dtype_of(path);
+    auto x = leaf(x0, dtype, true), w = leaf(w0, dtype, true), b = leaf(b0, dtype, true);
+    if (path == kFused && !narrow_linear_applies(x, w, b)) throw Error("ERR_INVALID_OPTION", "compareKernels: narrow_linear does not apply");
+    auto out = path == kFused ? narrow_linear(x, w, b) : torch::linear(x, w, b);
+    (out * upstream.to(dtype)).sum().backward();
+    r[path] = {out, x.grad(), w.grad(), b.grad()};
+  }
+  return differences({"output", "grad_input", "grad_weight", "grad_bias"}, r);
+}
+
 // Three copies of the model from one seed: the first step's logits, loss and gradients, then
 // after `steps` optimisation steps every parameter and buffer, and inference logits.
 std::vector<Difference> compare_model(const CompareSpec& s, at::Generator& gen) {
@@ -214,6 +233,7 @@ std::vector<Difference> compare_kernels(const CompareSpec& spec) {
   if (spec.op == "conv1ch") return compare_conv(spec, gen);
   if (spec.op == "sigmoid_bn_pool") return compare_sigmoid_bn_pool(spec, gen);
   if (spec.op == "cnn_stem") return compare_stem(spec, gen);
+  if (spec.op == "linear") return compare_linear(spec, gen);
   if (spec.op == "model") return compare_model(spec, gen);
   throw Error("ERR_INVALID_OPTION", "compareKernels: unknown op '" + spec.op + "'");
 }

@@ -11,8 +11,9 @@
 namespace torchfit::kernels {
 
 struct CompareSpec {
-  // "conv1ch", "sigmoid_bn_pool", "cnn_stem" (the two in one), or "model" (the whole model
-  // of `model`, train_step by train_step).
+  // "conv1ch", "sigmoid_bn_pool", "cnn_stem" (the two in one), "linear" (narrow_linear: batch
+  // x width inputs, `channels` outputs), or "model" (the whole model of `model`, train_step
+  // by train_step).
   std::string op;
   int64_t batch = 4, channels = 8, height = 28, width = 28, pad = 0;
   bool training = true;     // sigmoid_bn_pool, cnn_stem: batch statistics or running ones

@@ -5,6 +5,7 @@
 #include <torch/autograd.h>
 #include <vector>
 
+#include "core/kernels/buffer_pool.h"
 #include "core/kernels/kernel_table.h"
 
 namespace torchfit::kernels {
@@ -20,7 +21,7 @@ torch::Tensor forward_impl(const torch::Tensor& x, const torch::Tensor& weight, 
   const auto g = geometry_of(x, pad);
   const int64_t n = x.size(0), channels = weight.size(0);
   const int64_t oh = g.height + 2 * pad - 2, ow = g.width + 2 * pad - 2;
-  auto out = torch::empty({n, channels, oh, ow}, x.options());
+  auto out = recycled_empty({n, channels, oh, ow});
   const auto& k = kernels();
   const float* xp = x.data_ptr<float>();
   const float* wp = weight.data_ptr<float>();
@@ -68,7 +69,7 @@ torch::Tensor grad_input_impl(const torch::Tensor& x, const torch::Tensor& weigh
                               int64_t pad) {
   const auto g = geometry_of(x, pad);
   const int64_t n = x.size(0), channels = weight.size(0), plane = dout.size(2) * dout.size(3);
-  auto dx = torch::empty_like(x);
+  auto dx = recycled_empty(x.sizes());
   const auto& k = kernels();
   const float* wp = weight.data_ptr<float>();
   const float* dp = dout.data_ptr<float>();

@@ -58,7 +58,18 @@ struct KernelTable {
   void (*stem_backward_image)(const float* x, const float* s, const float* dpooled, const uint8_t* idx,
                               int64_t channels, const ConvGeometry& g, const float* a, const float* b, const float* c,
                               const float* mean, float* scratch, double* dweight, double* dbias);
+
+  // Linear layers with out <= kMaxNarrowOutputs outputs, x (rows, in), w (out, in), y (rows, out):
+  // y = x w^T + b for `rows` rows; dx = dy w; columns [f0, f1) of dw = dy^T x over n rows
+  // (f0 a multiple of 8, f1 a multiple of 8 or in).
+  void (*linear_forward_rows)(const float* x, const float* w, const float* b, int64_t rows, int64_t in, int64_t out,
+                              float* y);
+  void (*linear_grad_input_rows)(const float* dy, const float* w, int64_t rows, int64_t in, int64_t out, float* dx);
+  void (*linear_grad_weight_cols)(const float* x, const float* dy, int64_t n, int64_t in, int64_t out, int64_t f0,
+                                  int64_t f1, float* dw);
 };
+
+constexpr int64_t kMaxNarrowOutputs = 8;
 
 const KernelTable& kernels();             // the best the CPU supports, or the forced one
 const KernelTable& generic_kernels();

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "core/kernels/bn_pool_stats.h"
+#include "core/kernels/buffer_pool.h"
 #include "core/kernels/kernel_table.h"
 
 namespace torchfit::kernels {
@@ -66,7 +67,7 @@ class SigmoidBnPool : public torch::autograd::Function<SigmoidBnPool> {
 
     // One pass: the sigmoid (kept for backward, rows padded to the plane stride), each
     // plane's statistics, each window's winner.
-    auto sig = torch::empty({s.n, s.c, s.h, st}, z.options());
+    auto sig = recycled_empty({s.n, s.c, s.h, st});
     auto idx = pooled_empty(s, z, torch::kUInt8);
     auto s_at = pooled_empty(s, z, torch::kFloat32);
     std::vector<double> sums(s.n * s.c), m2s(s.n * s.c);
@@ -112,7 +113,7 @@ class SigmoidBnPool : public torch::autograd::Function<SigmoidBnPool> {
                                             ctx->saved_data["invstd"].toTensor(), weight, s.plane());
     torch::Tensor dz;
     if (ctx->needs_input_grad(0)) {
-      dz = torch::empty({s.n, s.c, s.h, s.w}, sig.options());
+      dz = recycled_empty({s.n, s.c, s.h, s.w});
       const auto& k = kernels();
       const float* sp = sig.data_ptr<float>();
       const float* dp = dpooled.data_ptr<float>();

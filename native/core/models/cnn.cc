@@ -5,6 +5,7 @@
 #include "core/init.h"
 #include "core/kernels/cnn_stem.h"
 #include "core/kernels/conv1ch.h"
+#include "core/kernels/narrow_linear.h"
 #include "core/kernels/sigmoid_bn_pool.h"
 
 namespace torchfit {
@@ -57,6 +58,7 @@ torch::Tensor Cnn::forward(const torch::Tensor& images) {
   x = bn2(x);
   x = bn4(sigmoid_bn_pool(conv2(x), bn3, fused));
   x = bn5(x.flatten(1));
+  if (fused && kernels::narrow_linear_applies(x, fc->weight, fc->bias)) return kernels::narrow_linear(x, fc->weight, fc->bias);
   return fc(x);
 }
 

@@ -5,6 +5,7 @@
 #include "core/errors.h"
 #include "core/init.h"
 #include "core/kernels/conv1ch.h"
+#include "core/kernels/narrow_linear.h"
 
 namespace torchfit {
 
@@ -97,7 +98,11 @@ ResNet::ResNet(const ModelConfig& config, at::Generator& gen) : Classifier(confi
 torch::Tensor ResNet::forward(const torch::Tensor& images) {
   auto x = stem(images, fused_kernels());
   for (const auto& block : *stacks) x = block->as<ResNetBlockImpl>()->forward(x);
-  return fc(x.flatten(1));
+  x = x.flatten(1);
+  if (fused_kernels() && kernels::narrow_linear_applies(x, fc->weight, fc->bias)) {
+    return kernels::narrow_linear(x, fc->weight, fc->bias);
+  }
+  return fc(x);
 }
 
 torch::Tensor ResNet::regularization_loss() {

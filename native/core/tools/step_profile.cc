@@ -9,6 +9,7 @@
 
 #include "core/device.h"
 #include "core/init.h"
+#include "core/kernels/buffer_pool.h"
 #include "core/trainer.h"
 
 namespace torchfit {
@@ -75,6 +76,7 @@ StepProfile profile_here(const ModelConfig& model_config, const TrainConfig& con
   set_threads(config.threads);
   auto model = make_classifier(model_config, config.seed);
   model->set_fused_kernels(config.fused_kernels);
+  kernels::ReleaseRecycledOnExit release_buffers;  // as fit has it
   model->train();
   auto optimizer = make_optimizer(model->parameters(), config.optimizer);
   auto gen = make_cpu_generator(config.seed + 1);
