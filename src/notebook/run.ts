@@ -34,6 +34,8 @@ export interface NotebookOptions {
   seed: number;
   device: 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
   threads: number;
+  /** trainModel's kernels option (default 'fused'). */
+  kernels?: 'fused' | 'plain';
   out: string;
   /** Train on the first N training images only (and evaluate on N/4), for a first look. */
   limit?: number;
@@ -115,6 +117,7 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
       seed: options.seed,
       device: options.device,
       threads: options.threads,
+      ...(options.kernels ? { kernels: options.kernels } : {}),
       verbose: options.verbose,
     });
     const model = result.model;

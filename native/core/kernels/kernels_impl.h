@@ -48,8 +48,8 @@ inline Vec exp(Vec x) {
   return p * Vec::pow2(n);
 }
 
-// ATen's form: 1 / (1 + e^-z).
-inline Vec sigmoid(Vec z) { return Vec::set1(1.0f) / (Vec::set1(1.0f) + exp(Vec::zero() - z)); }
+// ATen's form, 1 / (1 + e^-z), to about 2 ulp.
+inline Vec sigmoid(Vec z) { return Vec::reciprocal(Vec::set1(1.0f) + exp(Vec::zero() - z)); }
 
 // A zero-bordered copy of a rows x cols image: pad zeros above and left, zeros to the end of
 // each `stride`-wide row and over `total_rows` rows.
@@ -207,11 +207,26 @@ void sigmoid_pool_plane(const float* z, const PlaneGeometry& g, int sign, float*
   const int64_t h = g.height, w = g.width, st = stride_of(g);
   for (int64_t i = 0; i < h; ++i) {
     // The whole stride is written: lanes past the row's end hold sigmoid(0), defined values
-    // that pooling may read into lanes it never stores; plane_stats never counts them.
-    for (int64_t j0 = 0; j0 < st; j0 += 8) sigmoid(load_row(z + i * w, j0, w)).store(s + i * st + j0);
+    // that pooling may read into lanes it never stores; plane_stats never counts them. Two
+    // chunks per iteration (the stride is a multiple of 16) give the core independent work.
+    for (int64_t j0 = 0; j0 < st; j0 += 16) {
+      const Vec a = sigmoid(load_row(z + i * w, j0, w)), b = sigmoid(load_row(z + i * w, j0 + 8, w));
+      a.store(s + i * st + j0);
+      b.store(s + i * st + j0 + 8);
+    }
   }
   if (sum != nullptr) plane_stats(s, g, sum, m2);
   pool_argmax_plane(s, g, sign, s_at, idx);
+}
+
+// bias + the 3x3 taps at `in` (rows `stride` apart), as three shorter dependency chains.
+inline Vec conv_chunk(const Vec* k, Vec bias, const float* in, int64_t stride) {
+  Vec row[3];
+  for (int di = 0; di < 3; ++di) {
+    const float* r = in + di * stride;
+    row[di] = Vec::fmadd(k[di * 3 + 2], Vec::load(r + 2), Vec::fmadd(k[di * 3 + 1], Vec::load(r + 1), k[di * 3] * Vec::load(r)));
+  }
+  return (row[0] + bias) + (row[1] + row[2]);
 }
 
 // One image of the CNN's first block: for each channel c, z = conv3x3(x) + bias[c] (the
@@ -231,12 +246,12 @@ void stem_forward_image(const float* x, const float* weight, const float* bias, 
     float* sc = s + c * plane;
     for (int64_t i = 0; i < oh; ++i) {
       // Lanes past the row's end compute on the zero border: finite, never counted or stored.
-      for (int64_t j0 = 0; j0 < st; j0 += 8) {
-        Vec acc = b;
-        for (int di = 0; di < 3; ++di) {
-          for (int dj = 0; dj < 3; ++dj) acc = Vec::fmadd(k[di * 3 + dj], Vec::load(scratch + (i + di) * xs + j0 + dj), acc);
-        }
-        sigmoid(acc).store(sc + i * st + j0);
+      // Two chunks per iteration, as in sigmoid_pool_plane.
+      for (int64_t j0 = 0; j0 < st; j0 += 16) {
+        const float* in = scratch + i * xs + j0;
+        const Vec a = sigmoid(conv_chunk(k, b, in, xs)), c = sigmoid(conv_chunk(k, b, in + 8, xs));
+        a.store(sc + i * st + j0);
+        c.store(sc + i * st + j0 + 8);
       }
     }
     plane_stats(sc, g, sums + c, m2s + c);

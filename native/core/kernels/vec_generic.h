@@ -29,6 +29,7 @@ struct Vec {
   friend Vec operator*(Vec a, Vec b) { return map([&](int i) { return a.v[i] * b.v[i]; }); }
   friend Vec operator/(Vec a, Vec b) { return map([&](int i) { return a.v[i] / b.v[i]; }); }
   static Vec fmadd(Vec a, Vec b, Vec c) { return map([&](int i) { return std::fma(a.v[i], b.v[i], c.v[i]); }); }
+  static Vec reciprocal(Vec a) { return map([&](int i) { return 1.0f / a.v[i]; }); }
   // Same NaN behaviour as minps/maxps: the second operand when either is NaN.
   static Vec min(Vec a, Vec b) { return map([&](int i) { return a.v[i] < b.v[i] ? a.v[i] : b.v[i]; }); }
   static Vec max(Vec a, Vec b) { return map([&](int i) { return a.v[i] > b.v[i] ? a.v[i] : b.v[i]; }); }
