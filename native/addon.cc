@@ -10,6 +10,7 @@
 #include "binding/train_worker.h"
 #include "core/device.h"
 #include "core/early_stopping.h"
+#include "core/kernels/kernel_table.h"
 #include "core/live_tensors.h"
 #include "core/models/classifier.h"
 
@@ -29,6 +30,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
     out.Set("threads", r.threads);
     out.Set("buildLibtorchVersion", TORCHFIT_LIBTORCH_VERSION);
     out.Set("buildTorchSource", TORCHFIT_TORCH_SOURCE);
+    out.Set("cpuKernels", kernels::kernels().isa);
     return out;
   });
 }

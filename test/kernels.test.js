@@ -8,12 +8,25 @@
 // value of its kind (all gradients, all weights after training).
 import test from 'ava';
 
-import { trainModel } from '../dist/index.js';
+import { info, trainModel } from '../dist/index.js';
 import { native } from '../dist/torch/native.js';
 import { realImages } from './_torch-helpers.js';
 
 const binding = native();
 const isas = binding._kernelIsas().available;
+
+test('info() names the kernel build in use: AVX2 exactly when this CPU has AVX2 and FMA', async (t) => {
+  const { readFile } = await import('node:fs/promises');
+  const flags = (await readFile('/proc/cpuinfo', 'utf8').catch(() => '')).match(/^flags\s*:(.*)$/m)?.[1].split(/\s+/) ?? [];
+  t.true(isas.includes('generic'));
+  if (flags.length > 0) {
+    const avx2 = flags.includes('avx2') && flags.includes('fma');
+    t.is(isas.includes('avx2'), avx2);
+    t.is(info().cpuKernels, avx2 ? 'avx2' : 'generic');
+  } else {
+    t.true(['avx2', 'generic'].includes(info().cpuKernels));
+  }
+});
 
 const FLOAT32_EPSILON = 2 ** -23;
 const kindOf = (name) => name.split(' ')[0];

@@ -15,7 +15,7 @@ export interface RuntimeInfo extends Omit<NativeRuntimeInfo, 'threads' | 'buildL
  * What libtorch we run on and which devices it sees.
  *
  * @example
- * info(); // { libtorchVersion: '1.13.0', cudaAvailable: false, threads: 2, ... }
+ * info(); // { libtorchVersion: '1.13.0', cudaAvailable: false, threads: 2, cpuKernels: 'avx2', ... }
  */
 export function info(): RuntimeInfo {
   const raw = native().info();
@@ -28,6 +28,7 @@ export function info(): RuntimeInfo {
     threads: availableParallelism(),
     libtorchDefaultThreads: raw.threads,
     buildTorchSource: raw.buildTorchSource,
+    cpuKernels: raw.cpuKernels,
   };
 }
 

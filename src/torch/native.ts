@@ -126,6 +126,8 @@ export interface NativeRuntimeInfo {
   threads: number;
   buildLibtorchVersion: string;
   buildTorchSource: string;
+  /** Which build of the fused CPU kernels this CPU runs: 'avx2' (AVX2 + FMA) or 'generic'. */
+  cpuKernels: 'avx2' | 'generic';
 }
 
 export interface NativeProfileOptions {
