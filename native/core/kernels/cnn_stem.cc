@@ -118,6 +118,36 @@ class CnnStem : public torch::autograd::Function<CnnStem> {
   }
 };
 
+// Inference (evaluate, predict: 1,024 images a batch): nothing is saved, so each image's
+// sigmoid planes live in a per-thread scratch instead of an 88 MB tensor.
+torch::Tensor stem_inference(const torch::Tensor& x, const torch::Tensor& conv_weight, const torch::Tensor& conv_bias,
+                             int64_t pad, const torch::Tensor& bn_weight, const torch::Tensor& bn_bias,
+                             const torch::Tensor& running_mean, const torch::Tensor& running_var, double eps) {
+  RECORD_FUNCTION("torchfit::cnn_stem_inference", std::vector<c10::IValue>({x}));
+  const ConvGeometry cg{x.size(2), x.size(3), pad};
+  const int64_t n = x.size(0), c = conv_weight.size(0);
+  const PlaneGeometry g{cg.height + 2 * pad - 2, cg.width + 2 * pad - 2};
+  const int64_t st = plane_stride(g), pooled = (g.height / 2) * (g.width / 2);
+  const auto signs = scale_signs(bn_weight);
+  auto s_at = torch::empty({n, c, g.height / 2, g.width / 2}, x.options());
+  const auto& k = kernels();
+  const float* xp = x.data_ptr<float>();
+  const float* wp = conv_weight.data_ptr<float>();
+  const float* bp = conv_bias.data_ptr<float>();
+  float* ap = s_at.data_ptr<float>();
+  at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
+    std::vector<float> scratch(stem_scratch(cg)), planes(c * g.height * st);
+    std::vector<double> sums(c), m2s(c);  // statistics nobody reads
+    std::vector<uint8_t> idx(c * pooled);
+    for (int64_t i = begin; i < end; ++i) {
+      k.stem_forward_image(xp + i * cg.height * cg.width, wp, bp, c, cg, signs.data(), scratch.data(), planes.data(),
+                           sums.data(), m2s.data(), ap + i * c * pooled, idx.data());
+    }
+  });
+  pooled_output(s_at, running_statistics(bn_weight, bn_bias, running_mean, running_var, eps), s_at);
+  return s_at;
+}
+
 }  // namespace
 
 bool cnn_stem_applies(const torch::Tensor& x, const torch::Tensor& conv_weight, const torch::Tensor& conv_bias,
@@ -133,7 +163,11 @@ torch::Tensor cnn_stem(const torch::Tensor& x, const torch::Tensor& conv_weight,
                        const torch::Tensor& running_mean, const torch::Tensor& running_var, bool training,
                        double momentum, double eps) {
   if (!training) {
-    // Inference: the two separate fused ops cost about the same without saved state.
+    const bool graph = torch::GradMode::is_enabled() &&
+                       (conv_weight.requires_grad() || conv_bias.requires_grad() || bn_weight.requires_grad() ||
+                        bn_bias.requires_grad());
+    if (!graph) return stem_inference(x.contiguous(), conv_weight.contiguous(), conv_bias.contiguous(), pad,
+                                      bn_weight.contiguous(), bn_bias.contiguous(), running_mean, running_var, eps);
     return sigmoid_bn_pool(conv1ch3x3(x, conv_weight, conv_bias, pad), bn_weight, bn_bias, running_mean, running_var,
                            false, momentum, eps);
   }
