@@ -4,6 +4,7 @@
 #include "binding/addon_data.h"
 #include "binding/convert.h"
 #include "binding/errors.h"
+#include "binding/internal.h"
 #include "binding/model_wrap.h"
 #include "binding/probe_worker.h"
 #include "binding/tensor_wrap.h"
@@ -11,6 +12,7 @@
 #include "core/device.h"
 #include "core/distributed/communicator.h"
 #include "core/early_stopping.h"
+#include "core/kernels/kernel_table.h"
 #include "core/live_tensors.h"
 #include "core/models/classifier.h"
 
@@ -34,6 +36,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
     distributed.Set("gloo", gloo_compiled());
     distributed.Set("nccl", nccl_compiled());
     out.Set("distributed", distributed);
+    out.Set("cpuKernels", kernels::kernels().isa);
     return out;
   });
 }
@@ -134,6 +137,7 @@ Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("initialWeights", Napi::Function::New(env, InitialWeights));
   exports.Set("earlyStoppingTrace", Napi::Function::New(env, EarlyStoppingTrace));
   exports.Set("_dataParallelProbe", Napi::Function::New(env, DataParallelProbe));
+  register_internal(env, exports);
   return exports;
 }
 

@@ -19,6 +19,7 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '0' },
     limit: { type: 'string' },
     json: { type: 'string' },
+    kernels: { type: 'string', default: 'fused' },
   },
 });
 
@@ -48,6 +49,7 @@ const result = await trainModel({
   batchSize: Number(values['batch-size']),
   earlyStopping: kind === 'cnn' ? { monitor: 'val_loss', patience: 10 } : false,
   seed: Number(values.seed),
+  kernels: values.kernels,
   device: values.device,
   ...(threads ? { threads } : {}),
   verbose: 2,
@@ -59,6 +61,7 @@ const h = result.history;
 const last = h.epoch.length - 1;
 const out = {
   framework: 'torchfit',
+  kernels: values.kernels,
   libtorch: info().libtorchVersion,
   threads: threads ?? info().threads,
   device: result.device,

@@ -22,6 +22,7 @@ const { values } = parseArgs({
     out: { type: 'string', default: join(root, 'bench-results') },
     readme: { type: 'boolean', default: false },
     python: { type: 'string', default: '/usr/bin/python3' },
+    kernels: { type: 'string', default: 'fused' },
   },
 });
 
@@ -52,7 +53,7 @@ const rows = [];
 for (const model of values.models.split(',')) {
   const oursJson = join(tmpdir(), `torchfit-bench-ours-${model}.json`);
   const pyJson = join(tmpdir(), `torchfit-bench-py-${model}.json`);
-  run(`ours (${model})`, process.execPath, [join(root, 'scripts', 'bench-ours.mjs'), '--model', model, ...common, '--json', oursJson]);
+  run(`ours (${model})`, process.execPath, [join(root, 'scripts', 'bench-ours.mjs'), '--model', model, ...common, '--kernels', values.kernels, '--json', oursJson]);
   run(`python (${model})`, values.python, [join(root, 'scripts', 'reference', 'notebook_port.py'), '--models', model, ...common, '--quiet', '--json', pyJson]);
   const ours = JSON.parse(readFileSync(oursJson, 'utf8'));
   const py = JSON.parse(readFileSync(pyJson, 'utf8'));
@@ -75,7 +76,7 @@ const lines = [];
 const date = new Date().toISOString().slice(0, 10);
 lines.push(`Measured ${date} on ${cpus()[0]?.model ?? 'unknown CPU'} (${availableParallelism()} cores), ${values.threads} threads, device ${values.device}, ` +
   `${values.epochs} epochs${values.limit ? ` on the first ${values.limit} training images` : ' on the 54,000 training images'}; ` +
-  `ours: libtorch ${rows[0]?.ours.libtorch}, Node ${process.version}; Python: torch ${rows[0]?.py.torch_version ?? rows[0]?.py.torch ?? '?'}. ` +
+  `ours: libtorch ${rows[0]?.ours.libtorch}, Node ${process.version}, kernels ${values.kernels}; Python: torch ${rows[0]?.py.torch_version ?? rows[0]?.py.torch ?? '?'}. ` +
   `Load average ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end (the benchmark itself keeps the 2 cores busy; a load well above 2 means other work shared the machine, which distorts both sides, Python's spinning OpenMP threads more than ours, which wait passively). ` +
   'Times are medians over epochs, the first excluded. Keras: the notebook\'s own figures (Colab GPU, its own data).');
 lines.push('');

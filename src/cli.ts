@@ -44,6 +44,7 @@ train options (defaults are the notebook's):
   --seed N             default 0
   --device D           auto | cpu | cuda | cuda:N (default auto)
   --threads N          CPU threads (default: all cores, ${availableParallelism()} here)
+  --kernels K          fused | plain: torchfit's fused CPU kernels, or libtorch's ops only (default fused)
   --out DIR            output folder (default runs/<timestamp>)
   --quick              a first look: 4,000 training images, 2 epochs (about a minute or two on 2 cores)
   --verbose N          0, 1 (progress bar on a TTY) or 2 (a line per epoch); default 1
@@ -88,6 +89,7 @@ async function train(argv: string[]): Promise<number> {
       patience: { type: 'string' }, seed: { type: 'string' }, device: { type: 'string' }, threads: { type: 'string' },
       out: { type: 'string' }, quick: { type: 'boolean' }, verbose: { type: 'string' }, limit: { type: 'string' },
       ...DISTRIBUTED_FLAGS,
+      kernels: { type: 'string' },
     },
     strict: true,
   });
@@ -103,6 +105,8 @@ async function train(argv: string[]): Promise<number> {
   if (lr !== undefined && !(lr > 0 && Number.isFinite(lr))) throw new UsageError(`--lr expects a positive number, got '${values.lr}'`);
   const device = values.device ?? 'auto';
   if (!/^(auto|cpu|cuda(:\d+)?)$/.test(device)) throw new UsageError(`--device expects auto, cpu, cuda or cuda:N, got '${device}'`);
+  const kernels = values.kernels ?? 'fused';
+  if (kernels !== 'fused' && kernels !== 'plain') throw new UsageError(`--kernels expects fused or plain, got '${kernels}'`);
   const verbose = int('verbose', values.verbose, 1);
   if (verbose > 2) throw new UsageError(`--verbose expects 0, 1 or 2, got ${verbose}`);
   const quick = values.quick === true;
@@ -122,6 +126,7 @@ async function train(argv: string[]): Promise<number> {
     seed: int('seed', values.seed, 0),
     device: (distributed ? deviceForRank(device) : device) as 'auto',
     threads: int('threads', values.threads, availableParallelism(), 1),
+    kernels,
     out,
     ...(limit !== undefined ? { limit } : {}),
     verbose: verbose as 0 | 1 | 2,

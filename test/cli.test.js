@@ -9,7 +9,7 @@ const cli = (...args) => spawnSync(process.execPath, [join(root, 'dist', 'cli.js
 test('--help documents the train options', (t) => {
   const r = cli('--help');
   t.is(r.status, 0);
-  for (const option of ['--data', '--model', '--depth', '--epochs', '--batch-size', '--optimizer', '--lr', '--patience', '--seed', '--device', '--threads', '--out', '--quick']) {
+  for (const option of ['--data', '--model', '--depth', '--epochs', '--batch-size', '--optimizer', '--lr', '--patience', '--seed', '--device', '--threads', '--kernels', '--out', '--quick']) {
     t.true(r.stdout.includes(option), option);
   }
 });
@@ -20,6 +20,7 @@ test('bad values exit with code 2 and a clear message', (t) => {
     [['train', '--depth', '5'], 'torchfit: --depth expects a ResNet v1 depth 6n+2 (2, 8, 14, 20, ...), got 5'],
     [['train', '--epochs', 'ten'], "torchfit: --epochs expects an integer >= 1, got 'ten'"],
     [['train', '--device', 'gpu'], "torchfit: --device expects auto, cpu, cuda or cuda:N, got 'gpu'"],
+    [['train', '--kernels', 'fast'], "torchfit: --kernels expects fused or plain, got 'fast'"],
     [['frobnicate'], "torchfit: unknown command 'frobnicate'"],
   ];
   for (const [args, message] of cases) {

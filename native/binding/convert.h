@@ -18,13 +18,15 @@ TrainConfig train_config_from(const Napi::Object& spec);
 DistributedConfig distributed_config_from(const Napi::Object& spec);
 
 // Array data handed in from JS: a typed array kept alive by a reference (read on the
-// worker thread, copied into a tensor there), or a tensor already owned by the addon.
+// worker thread: viewed in place when it already has the job's dtype and device, else
+// copied into a tensor there), or a tensor already owned by the addon.
 class ArraySource {
  public:
   ArraySource() = default;
   // value: a TypedArray or a Tensor handle; shape: the logical shape to give it.
   ArraySource(const Napi::Value& value, std::vector<int64_t> shape);
-  // Worker thread: an owned tensor of `dtype` on `device` with the requested shape.
+  // Worker thread: a tensor of `dtype` on `device` with the requested shape. It may view the
+  // JS memory, so it must not outlive this ArraySource.
   torch::Tensor materialize(torch::Device device, torch::ScalarType dtype) const;
   bool empty() const { return !tensor_.defined() && data_ == nullptr && shape_.empty(); }
 

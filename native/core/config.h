@@ -64,6 +64,7 @@ struct TrainConfig {
   bool shuffle = true;
   std::string device = "cpu";     // already resolved: "cpu" or "cuda:N"
   int threads = 0;                // 0: leave libtorch's setting
+  bool fused_kernels = true;      // trainModel({ kernels: 'fused' | 'plain' })
   double batch_progress_interval_ms = 100.0;  // throttle for batch records; < 0: none
   DistributedConfig distributed;
 };

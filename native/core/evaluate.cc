@@ -1,4 +1,5 @@
 #include "core/errors.h"
+#include "core/kernels/buffer_pool.h"
 #include "core/trainer.h"
 
 namespace torchfit {
@@ -24,6 +25,7 @@ class EvalModeGuard {
 EvalSums evaluate_sums(Classifier& model, const LabelledData& data, int64_t batch_size, const std::atomic<bool>* cancel) {
   EvalModeGuard mode(model);
   c10::InferenceMode inference;
+  kernels::ReleaseRecycledOnExit release_buffers;
   const int64_t n = data.size();
   auto options = torch::TensorOptions().device(data.x.device());
   auto loss_sum = torch::zeros({}, options.dtype(torch::kFloat64));
@@ -64,6 +66,7 @@ EvalResult evaluate(Classifier& model, const LabelledData& data, int64_t batch_s
 torch::Tensor predict(Classifier& model, const torch::Tensor& x, int64_t batch_size, const std::atomic<bool>* cancel) {
   EvalModeGuard mode(model);
   c10::InferenceMode inference;
+  kernels::ReleaseRecycledOnExit release_buffers;
   const int64_t n = x.size(0);
   std::vector<torch::Tensor> parts;
   for (int64_t start = 0; start < n; start += batch_size) {

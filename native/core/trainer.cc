@@ -11,6 +11,7 @@
 #include "core/early_stopping.h"
 #include "core/errors.h"
 #include "core/init.h"
+#include "core/kernels/buffer_pool.h"
 
 namespace torchfit {
 namespace {
@@ -92,6 +93,19 @@ EvalResult evaluate_over_ranks(Classifier& model, const LabelledData& data, int6
 
 }  // namespace
 
+std::pair<torch::Tensor, torch::Tensor> train_step(Classifier& model, Optimizer& optimizer, const torch::Tensor& x,
+                                                   const torch::Tensor& y, const std::function<void()>& before_step) {
+  optimizer.zero_grad();
+  auto logits = model.forward(x);
+  auto loss = torch::nll_loss(torch::log_softmax(logits, 1), y);
+  const auto reg = model.regularization_loss();
+  if (reg.defined()) loss = loss + reg;
+  loss.backward();
+  if (before_step) before_step();
+  optimizer.step();
+  return {loss, logits};
+}
+
 TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& train, const LabelledData* validation,
                  const TrainConfig& config, const TrainCallbacks& callbacks, Communicator* comm) {
   const torch::Device device = train.x.device();
@@ -105,6 +119,8 @@ TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& tr
   const int64_t steps = (usable + batch - 1) / batch;
   const bool sync_each_step = device.is_cpu();  // cheap on CPU, and catches NaN at the step it happens
   auto shuffle_gen = make_cpu_generator(config.seed ^ 0x9E3779B97F4A7C15ULL);
+  model.set_fused_kernels(config.fused_kernels);
+  kernels::ReleaseRecycledOnExit release_buffers;
 
   std::unique_ptr<GradientBuckets> buckets;
   if (comm != nullptr) {
@@ -142,14 +158,9 @@ TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& tr
       const auto xb = train.x.index_select(0, idx);
       const auto yb = train.y.index_select(0, idx);
 
-      optimizer.zero_grad();
-      const auto logits = model.forward(xb);
-      auto loss = torch::nll_loss(torch::log_softmax(logits, 1), yb);
-      const auto reg = model.regularization_loss();
-      if (reg.defined()) loss = loss + reg;
-      loss.backward();
-      if (buckets) buckets->average(*comm);
-      optimizer.step();
+      const auto [loss, logits] = train_step(model, optimizer, xb, yb, [&] {
+        if (buckets) buckets->average(*comm);  // data-parallel: the ranks' gradients, averaged
+      });
       means.add(loss, logits, yb);
 
       const bool report_due = callbacks.on_batch && config.batch_progress_interval_ms >= 0 &&

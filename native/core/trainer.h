@@ -53,6 +53,11 @@ struct TrainOutcome {
 // comm: data-parallel training with the other ranks (nullptr: this process alone). Every
 // rank passes the same data; each trains on its shard of every epoch's order, and all
 // ranks return the same history (timings aside) and the same weights.
+// One optimisation step as fit runs it (zero_grad, forward, loss with the regulariser,
+// backward, before_step (the data-parallel gradient average), step): returns the loss and the logits.
+std::pair<torch::Tensor, torch::Tensor> train_step(Classifier& model, Optimizer& optimizer, const torch::Tensor& x,
+                                                   const torch::Tensor& y, const std::function<void()>& before_step = {});
+
 TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& train, const LabelledData* validation,
                  const TrainConfig& config, const TrainCallbacks& callbacks, Communicator* comm = nullptr);
 

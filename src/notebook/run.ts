@@ -35,6 +35,8 @@ export interface NotebookOptions {
   seed: number;
   device: 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
   threads: number;
+  /** trainModel's kernels option (default 'fused'). */
+  kernels?: 'fused' | 'plain';
   out: string;
   /** Train on the first N training images only (and evaluate on N/4), for a first look. */
   limit?: number;
@@ -127,6 +129,7 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
       // One progress display is enough: the ranks share one history.
       verbose: writer ? options.verbose : 0,
       ...(options.distributed ? { distributed: options.distributed } : {}),
+      ...(options.kernels ? { kernels: options.kernels } : {}),
     });
     const model = result.model;
     if (!writer) {

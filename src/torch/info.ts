@@ -15,7 +15,7 @@ export interface RuntimeInfo extends Omit<NativeRuntimeInfo, 'threads' | 'buildL
  * What libtorch we run on and which devices it sees.
  *
  * @example
- * info(); // { libtorchVersion: '1.13.0', cudaAvailable: false, threads: 2, distributed: { gloo: true, nccl: false }, ... }
+ * info(); // { libtorchVersion: '1.13.0', cudaAvailable: false, threads: 2, distributed: { gloo: true, nccl: false }, cpuKernels: 'avx2', ... }
  */
 export function info(): RuntimeInfo {
   const raw = native().info();
@@ -29,6 +29,7 @@ export function info(): RuntimeInfo {
     libtorchDefaultThreads: raw.threads,
     buildTorchSource: raw.buildTorchSource,
     distributed: { ...raw.distributed },
+    cpuKernels: raw.cpuKernels,
   };
 }
 

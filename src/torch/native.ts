@@ -54,6 +54,7 @@ export interface NativeTrainConfig {
   shuffle: boolean;
   device: string;
   threads: number;
+  kernels: KernelChoice;
   batchProgressIntervalMs: number;
   /** Absent: this process trains alone. */
   distributed?: NativeDistributedConfig;
@@ -79,6 +80,9 @@ export interface NativeProbeResult {
   gradients: Float32Array;
   loss: number;
 }
+
+/** 'fused': the hand-written CPU kernels where a model has them; 'plain': libtorch's own ops only. */
+export type KernelChoice = 'fused' | 'plain';
 
 /** Array data for the addon: a typed array (copied on the worker thread) or a tensor handle. */
 export type NativeArray = Float32Array | Float64Array | Int32Array | Uint8Array | BigInt64Array | NativeTensor;
@@ -148,6 +152,58 @@ export interface NativeRuntimeInfo {
   buildTorchSource: string;
   /** Which c10d backends this build carries. */
   distributed: { gloo: boolean; nccl: boolean };
+  /** Which build of the fused CPU kernels this CPU runs: 'avx2' (AVX2 + FMA) or 'generic'. */
+  cpuKernels: 'avx2' | 'generic';
+}
+
+export interface NativeProfileOptions {
+  optimizer: 'sgd' | 'adam';
+  learningRate: number;
+  batchSize: number;
+  threads: number;
+  kernels: KernelChoice;
+  seed?: number;
+  warmup?: number;
+  steps?: number;
+  /** One row per op and first-input shape. */
+  byShape?: boolean;
+}
+
+export interface NativeCompareSpec {
+  op: 'conv1ch' | 'sigmoid_bn_pool' | 'cnn_stem' | 'linear' | 'model';
+  batch?: number;
+  channels?: number;
+  height?: number;
+  width?: number;
+  pad?: 0 | 1;
+  training?: boolean;
+  inputGrad?: boolean;
+  negativeGamma?: boolean;
+  steps?: number;
+  model?: NativeModelSpec;
+  optimizer?: 'sgd' | 'adam';
+  learningRate?: number;
+  seed?: number;
+  threads?: number;
+  isa?: '' | 'avx2' | 'generic';
+}
+
+/** One output, gradient or statistic: max |fused - plain|, each against libtorch in float64, and max |float64|. */
+export interface NativeDifference {
+  name: string;
+  maxAbs: number;
+  fusedErr: number;
+  plainErr: number;
+  refMax: number;
+  numel: number;
+}
+
+/** One op's share of a profiled step, per step. */
+export interface NativeOpTime {
+  name: string;
+  selfMs: number;
+  totalMs: number;
+  calls: number;
 }
 
 /** The raw binding: declarations only, implemented in native/addon.cc. */
@@ -160,6 +216,12 @@ export interface NativeBinding {
   earlyStoppingTrace(config: { mode: 'min' | 'max'; patience: number; minDelta: number }, values: number[]): number;
   /** Tests only: one all-reduced step of a BatchNorm-free network. */
   _dataParallelProbe(spec: { x: NativeArray; shape: number[]; y: NativeArray; numClasses: number; seed: number; distributed?: NativeDistributedConfig }): NativeJob<NativeProbeResult>;
+  /** Internal (scripts/profile-step.mjs): fit's step under libtorch's profiler, on random data. */
+  _profileStep(spec: NativeModelSpec, options: NativeProfileOptions): { msPerStep: number; ops: NativeOpTime[] };
+  /** Internal (test/kernels.test.js): fused kernels against libtorch's ops on the same random inputs. */
+  _compareKernels(spec: NativeCompareSpec): NativeDifference[];
+  /** Internal: the kernel builds this CPU runs ('generic' always, 'avx2' where supported). */
+  _kernelIsas(): { active: string; available: string[] };
   NativeModel: NativeModelClass;
   NativeTensor: NativeTensorClass;
 }

@@ -8,7 +8,7 @@ import { availableParallelism } from 'node:os';
 import { described, describeValue, InvalidOptionError } from '../errors.js';
 import { resolveDistributed, type DistributedOptions, type ResolvedDistributed } from './distributed.js';
 import type { ImagesInput, LabelsInput } from './inputs.js';
-import type { NativeModelSpec, NativeTrainConfig } from './native.js';
+import type { KernelChoice, NativeModelSpec, NativeTrainConfig } from './native.js';
 import type { BatchLog, EpochLog } from './types.js';
 import type { Model } from './model.js';
 
@@ -58,6 +58,12 @@ export interface TrainOptions {
   device?: 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
   /** Intra-op CPU threads. Default: the machine's cores. */
   threads?: number;
+  /**
+   * 'fused' (default): on CPU, torchfit's own kernels for the CNN's first block and the 1-channel 3x3
+   * convolutions (same maths as libtorch's ops, to float32 rounding, fewer passes over memory);
+   * 'plain': libtorch's ops only. CUDA always runs libtorch's ops. The choice stays with the model.
+   */
+  kernels?: KernelChoice;
   signal?: AbortSignal;
   onEpochEnd?: (log: EpochLog) => void;
   onBatchEnd?: (log: BatchLog) => void;
@@ -90,7 +96,7 @@ const isPositive = (v: unknown): v is number => typeof v === 'number' && Number.
 const KNOWN_OPTIONS = new Set([
   'model', 'train', 'validation', 'numClasses', 'epochs', 'batchSize', 'evalBatchSize', 'optimizer', 'lrSchedule',
   'earlyStopping', 'seed', 'shuffle', 'device', 'threads', 'signal', 'onEpochEnd', 'onBatchEnd',
-  'batchProgressIntervalMs', 'verbose', 'resume', 'distributed',
+  'batchProgressIntervalMs', 'verbose', 'resume', 'distributed', 'kernels',
 ]);
 
 /** Resolves the model choice; ResNet depth must be 6n+2. */
@@ -212,6 +218,8 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
   }
   const threads = options.threads ?? availableParallelism();
   if (!isInt(threads, 1, 4096)) throw new InvalidOptionError('threads', 'an integer >= 1', threads);
+  const kernels = options.kernels ?? 'fused';
+  if (kernels !== 'fused' && kernels !== 'plain') throw new InvalidOptionError('kernels', "'fused' or 'plain'", kernels);
   const batchProgressIntervalMs = options.batchProgressIntervalMs ?? 100;
   if (typeof batchProgressIntervalMs !== 'number' || !(batchProgressIntervalMs >= 0)) {
     throw new InvalidOptionError('batchProgressIntervalMs', 'a number >= 0', batchProgressIntervalMs);
@@ -241,6 +249,7 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
       shuffle,
       device,
       threads,
+      kernels,
       batchProgressIntervalMs,
     },
     ...(distributed ? { distributed } : {}),

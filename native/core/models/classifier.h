@@ -20,9 +20,14 @@ class Classifier : public torch::nn::Module {
   virtual torch::Tensor regularization_loss() { return {}; }
   virtual std::vector<LayerInfo> layers() const = 0;
   const ModelConfig& config() const { return config_; }
+  // The hand-written CPU kernels (core/kernels) where the model has them, or plain libtorch ops.
+  // Either way the same maths; the switch exists to compare them and to rule them out.
+  void set_fused_kernels(bool on) { fused_kernels_ = on; }
+  bool fused_kernels() const { return fused_kernels_; }
 
  private:
   ModelConfig config_;
+  bool fused_kernels_ = true;
 };
 
 // Builds an initialised model on the CPU; the seed fixes the initial weights.

@@ -3,6 +3,10 @@
 #include <torch/nn/functional/pooling.h>
 
 #include "core/init.h"
+#include "core/kernels/cnn_stem.h"
+#include "core/kernels/conv1ch.h"
+#include "core/kernels/narrow_linear.h"
+#include "core/kernels/sigmoid_bn_pool.h"
 
 namespace torchfit {
 Cnn::Cnn(const ModelConfig& config, at::Generator& gen) : Classifier(config) {
@@ -23,13 +27,38 @@ Cnn::Cnn(const ModelConfig& config, at::Generator& gen) : Classifier(config) {
   for (auto* bias : {&conv1->bias, &conv2->bias, &fc->bias}) bias->zero_();
 }
 
-torch::Tensor Cnn::forward(const torch::Tensor& images) {
+namespace {
+
+// Sigmoid -> BatchNorm -> MaxPool(2) on a conv's output: fused (core/kernels), or
+// libtorch's ops in the notebook's order.
+torch::Tensor sigmoid_bn_pool(const torch::Tensor& z, KerasBatchNorm& bn, bool fused) {
   namespace F = torch::nn::functional;
-  auto x = bn1(torch::sigmoid(conv1(images)));
-  x = bn2(F::max_pool2d(x, F::MaxPool2dFuncOptions(2)));
-  x = bn3(torch::sigmoid(conv2(x)));
-  x = bn4(F::max_pool2d(x, F::MaxPool2dFuncOptions(2)));
+  if (fused && kernels::sigmoid_bn_pool_applies(z, bn->weight)) {
+    bn->count_batch();
+    return kernels::sigmoid_bn_pool(z, bn->weight, bn->bias, bn->running_mean, bn->running_var, bn->is_training(),
+                                    kKerasBnMomentum, kKerasBnEpsilon);
+  }
+  return F::max_pool2d(bn(torch::sigmoid(z)), F::MaxPool2dFuncOptions(2));
+}
+
+}  // namespace
+
+torch::Tensor Cnn::forward(const torch::Tensor& images) {
+  const bool fused = fused_kernels();
+  torch::Tensor x;
+  if (fused && kernels::cnn_stem_applies(images, conv1->weight, conv1->bias, /*pad=*/0, bn1->weight)) {
+    bn1->count_batch();
+    x = kernels::cnn_stem(images, conv1->weight, conv1->bias, /*pad=*/0, bn1->weight, bn1->bias, bn1->running_mean,
+                          bn1->running_var, bn1->is_training(), kKerasBnMomentum, kKerasBnEpsilon);
+  } else if (fused && kernels::conv1ch3x3_applies(images, conv1->weight, conv1->bias, /*stride=*/1, /*pad=*/0)) {
+    x = sigmoid_bn_pool(kernels::conv1ch3x3(images, conv1->weight, conv1->bias, /*pad=*/0), bn1, fused);
+  } else {
+    x = sigmoid_bn_pool(conv1(images), bn1, fused);
+  }
+  x = bn2(x);
+  x = bn4(sigmoid_bn_pool(conv2(x), bn3, fused));
   x = bn5(x.flatten(1));
+  if (fused && kernels::narrow_linear_applies(x, fc->weight, fc->bias)) return kernels::narrow_linear(x, fc->weight, fc->bias);
   return fc(x);
 }
 

@@ -12,11 +12,15 @@ KerasBatchNormImpl::KerasBatchNormImpl(int64_t features) : features_(features) {
   num_batches_tracked = register_buffer("num_batches_tracked", torch::zeros({}, torch::kInt64));
 }
 
-torch::Tensor KerasBatchNormImpl::forward(const torch::Tensor& input) {
+void KerasBatchNormImpl::count_batch() {
   if (is_training()) {
     torch::NoGradGuard no_grad;
     num_batches_tracked.add_(1);
   }
+}
+
+torch::Tensor KerasBatchNormImpl::forward(const torch::Tensor& input) {
+  count_batch();
   // torch::batch_norm directly: the module wrapper's check refuses a (1, C) training batch,
   // which the trainer already avoids by skipping a trailing single-image batch.
   return torch::batch_norm(input, weight, bias, running_mean, running_var, is_training(), kKerasBnMomentum,

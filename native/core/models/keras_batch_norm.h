@@ -10,6 +10,9 @@ class KerasBatchNormImpl : public torch::nn::Module {
  public:
   explicit KerasBatchNormImpl(int64_t features);
   torch::Tensor forward(const torch::Tensor& input);
+  // Counts a training batch in num_batches_tracked, as forward does; for fused paths that
+  // use this module's tensors without calling forward.
+  void count_batch();
   int64_t features() const { return features_; }
 
   torch::Tensor weight, bias, running_mean, running_var, num_batches_tracked;

@@ -4,6 +4,8 @@
 
 #include "core/errors.h"
 #include "core/init.h"
+#include "core/kernels/conv1ch.h"
+#include "core/kernels/narrow_linear.h"
 
 namespace torchfit {
 
@@ -25,11 +27,15 @@ ResNetLayerImpl::ResNetLayerImpl(int64_t in_channels, int64_t filters, int64_t k
   conv->bias.zero_();
 }
 
-torch::Tensor ResNetLayerImpl::forward(const torch::Tensor& input) {
+torch::Tensor ResNetLayerImpl::forward(const torch::Tensor& input, bool fused_kernels) {
   auto x = bn ? bn(input) : input;
   if (relu_) x = torch::relu(x);
   const auto [top, bottom] = tf_same_padding(x.size(2), kernel_, stride_);
   const auto [left, right] = tf_same_padding(x.size(3), kernel_, stride_);
+  if (fused_kernels && top == bottom && left == right && top == left &&
+      kernels::conv1ch3x3_applies(x, conv->weight, conv->bias, stride_, top)) {
+    return kernels::conv1ch3x3(x, conv->weight, conv->bias, top);
+  }
   if (top == bottom && left == right) {
     return torch::conv2d(x, conv->weight, conv->bias, stride_, /*padding=*/torch::IntArrayRef{top, left});
   }
@@ -90,9 +96,13 @@ ResNet::ResNet(const ModelConfig& config, at::Generator& gen) : Classifier(confi
 }
 
 torch::Tensor ResNet::forward(const torch::Tensor& images) {
-  auto x = stem(images);
+  auto x = stem(images, fused_kernels());
   for (const auto& block : *stacks) x = block->as<ResNetBlockImpl>()->forward(x);
-  return fc(x.flatten(1));
+  x = x.flatten(1);
+  if (fused_kernels() && kernels::narrow_linear_applies(x, fc->weight, fc->bias)) {
+    return kernels::narrow_linear(x, fc->weight, fc->bias);
+  }
+  return fc(x);
 }
 
 torch::Tensor ResNet::regularization_loss() {

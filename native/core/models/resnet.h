@@ -19,7 +19,8 @@ class ResNetLayerImpl : public torch::nn::Module {
  public:
   ResNetLayerImpl(int64_t in_channels, int64_t filters, int64_t kernel, int64_t stride, bool batch_norm, bool relu,
                   at::Generator& gen);
-  torch::Tensor forward(const torch::Tensor& x);
+  // fused_kernels: a 1-channel 3x3 stride-1 conv (the stem) runs core/kernels' direct convolution.
+  torch::Tensor forward(const torch::Tensor& x, bool fused_kernels = false);
   const torch::Tensor& kernel() const { return conv->weight; }
 
  private:

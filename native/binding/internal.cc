@@ -1,0 +1,110 @@
+#include "binding/internal.h"
+
+#include "binding/convert.h"
+#include "binding/errors.h"
+#include "core/kernels/compare.h"
+#include "core/kernels/kernel_table.h"
+#include "core/tools/step_profile.h"
+
+namespace torchfit::binding {
+namespace {
+
+int int_or(const Napi::Object& o, const char* key, int fallback) {
+  const auto v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().Int32Value() : fallback;
+}
+
+// _profileStep(modelSpec, { optimizer, learningRate, batchSize, threads, kernels, seed, warmup, steps, byShape })
+//   -> { msPerStep, ops: [{ name, selfMs, totalMs, calls }] }
+Napi::Value ProfileStep(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const auto model = model_config_from(info[0].As<Napi::Object>());
+    const auto o = info[1].As<Napi::Object>();
+    TrainConfig config;
+    config.optimizer.name = o.Get("optimizer").As<Napi::String>().Utf8Value();
+    config.optimizer.learning_rate = o.Get("learningRate").As<Napi::Number>().DoubleValue();
+    config.batch_size = int_or(o, "batchSize", 128);
+    config.threads = int_or(o, "threads", 0);
+    config.seed = static_cast<uint64_t>(int_or(o, "seed", 0));
+    config.fused_kernels = o.Get("kernels").As<Napi::String>().Utf8Value() != "plain";
+    const auto profile = profile_steps(model, config, int_or(o, "warmup", 5), int_or(o, "steps", 5),
+                                        o.Get("byShape").ToBoolean().Value());
+    auto out = Napi::Object::New(env);
+    out.Set("msPerStep", profile.ms_per_step);
+    auto ops = Napi::Array::New(env, profile.ops.size());
+    for (size_t i = 0; i < profile.ops.size(); ++i) {
+      auto op = Napi::Object::New(env);
+      op.Set("name", profile.ops[i].name);
+      op.Set("selfMs", profile.ops[i].self_ms);
+      op.Set("totalMs", profile.ops[i].total_ms);
+      op.Set("calls", profile.ops[i].calls);
+      ops.Set(static_cast<uint32_t>(i), op);
+    }
+    out.Set("ops", ops);
+    return out;
+  });
+}
+
+// _compareKernels({ op, batch, channels, height, width, pad, training, inputGrad, negativeGamma,
+//                   steps, model, optimizer, learningRate, seed, threads, isa })
+//   -> [{ name, maxAbs, fusedErr, plainErr, refMax, numel }]: fused against plain (and both
+//   against float64) on the same random inputs.
+Napi::Value CompareKernels(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const auto o = info[0].As<Napi::Object>();
+    kernels::CompareSpec spec;
+    spec.op = o.Get("op").As<Napi::String>().Utf8Value();
+    spec.batch = int_or(o, "batch", 4);
+    spec.channels = int_or(o, "channels", 8);
+    spec.height = int_or(o, "height", 28);
+    spec.width = int_or(o, "width", 28);
+    spec.pad = int_or(o, "pad", 0);
+    spec.training = !o.Has("training") || o.Get("training").ToBoolean().Value();
+    spec.input_grad = o.Get("inputGrad").ToBoolean().Value();
+    spec.negative_gamma = o.Get("negativeGamma").ToBoolean().Value();
+    spec.steps = int_or(o, "steps", 1);
+    if (o.Get("model").IsObject()) spec.model = model_config_from(o.Get("model").As<Napi::Object>());
+    if (o.Get("optimizer").IsString()) spec.optimizer.name = o.Get("optimizer").As<Napi::String>().Utf8Value();
+    if (o.Get("learningRate").IsNumber()) spec.optimizer.learning_rate = o.Get("learningRate").As<Napi::Number>().DoubleValue();
+    spec.seed = static_cast<uint64_t>(int_or(o, "seed", 0));
+    spec.threads = int_or(o, "threads", 0);
+    if (o.Get("isa").IsString()) spec.isa = o.Get("isa").As<Napi::String>().Utf8Value();
+    const auto diffs = kernels::compare_kernels(spec);
+    auto out = Napi::Array::New(env, diffs.size());
+    for (size_t i = 0; i < diffs.size(); ++i) {
+      auto d = Napi::Object::New(env);
+      d.Set("name", diffs[i].name);
+      d.Set("maxAbs", diffs[i].max_abs);
+      d.Set("fusedErr", diffs[i].fused_err);
+      d.Set("plainErr", diffs[i].plain_err);
+      d.Set("refMax", diffs[i].ref_max);
+      d.Set("numel", static_cast<double>(diffs[i].numel));
+      out.Set(static_cast<uint32_t>(i), d);
+    }
+    return out;
+  });
+}
+
+// _kernelIsas() -> { active, available: [...] }: which kernel builds this CPU can run.
+Napi::Value KernelIsas(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  auto out = Napi::Object::New(env);
+  out.Set("active", kernels::kernels().isa);
+  auto available = Napi::Array::New(env);
+  available.Set(0u, "generic");
+  if (kernels::avx2_kernels() != nullptr) available.Set(1u, "avx2");
+  out.Set("available", available);
+  return out;
+}
+
+}  // namespace
+
+void register_internal(Napi::Env env, Napi::Object exports) {
+  exports.Set("_profileStep", Napi::Function::New(env, ProfileStep));
+  exports.Set("_compareKernels", Napi::Function::New(env, CompareKernels));
+  exports.Set("_kernelIsas", Napi::Function::New(env, KernelIsas));
+}
+
+}  // namespace torchfit::binding
