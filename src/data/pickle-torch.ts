@@ -160,6 +160,10 @@ function intTuple(v: Val, what: string, ctx: NumpyContext): number[] {
 function copyStrided(src: TypedArray, offset: number, shape: number[], strides: number[], out: TypedArray): void {
   const n = out.length;
   if (n === 0) return;
+  if (isCOrder(shape, strides)) {
+    (out as unknown as { set(a: ArrayLike<number | bigint>): void }).set(src.subarray(offset, offset + n) as ArrayLike<number | bigint>);
+    return;
+  }
   const index = new Array<number>(shape.length).fill(0);
   let at = offset;
   const dst = out as unknown as { [i: number]: number | bigint };
@@ -174,6 +178,16 @@ function copyStrided(src: TypedArray, offset: number, shape: number[], strides: 
       index[d] = 0;
     }
   }
+}
+
+// The usual layout of state_dict tensors: one block copy instead of an index walk.
+function isCOrder(shape: number[], strides: number[]): boolean {
+  let expected = 1;
+  for (let d = shape.length - 1; d >= 0; d--) {
+    if (shape[d]! !== 1 && strides[d]! !== expected) return false;
+    expected *= shape[d]!;
+  }
+  return true;
 }
 
 const littleEndianHost = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
