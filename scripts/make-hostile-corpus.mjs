@@ -270,7 +270,7 @@ export function buildCorpus({ canary = `/tmp/torchfit-canary-${process.pid}` } =
   add('opcode', 'EXT2', pk(2).op(OP.EXT2, u16(0xffff)).stop(), PICKLE, /opcode EXT2 is refused/);
   add('opcode', 'EXT4', pk(2).op(OP.EXT4, i32(0x7fffffff)).stop(), PICKLE, /opcode EXT4 is refused/);
   add('opcode', 'NEXT_BUFFER', pk(5).op(OP.NEXT_BUFFER).stop(), PICKLE, /opcode NEXT_BUFFER is refused/);
-  add('opcode', 'protocol-0-STRING', pk(null).op(OP.STRING, `'${cmd}'\n`).stop(), PICKLE, /protocol 0 text strings/);
+  add('opcode', 'protocol-0-STRING-unquoted', pk(null).op(OP.STRING, `${cmd}\n`).stop(), PICKLE, /the STRING argument must be quoted/);
   add('opcode', 'unknown-opcode', pk(2).op(0xff).stop(), PICKLE, /not a pickle opcode/);
   add('opcode', 'protocol-6', pk(6).op(OP.NONE).stop(), PICKLE, /unsupported pickle protocol 6/);
   add('opcode', 'bytes-after-STOP', pk(2).op(OP.NONE).stop().op(OP.GLOBAL, 'os\nsystem\n'), PICKLE, /unexpected bytes after STOP/);
@@ -286,13 +286,17 @@ export function buildCorpus({ canary = `/tmp/torchfit-canary-${process.pid}` } =
     add('memo', 'MEMOIZE-1M', p, PICKLE, /memo exceeds 1000000 entries/);
   }
   {
-    // LONG_BINPUT at scattered huge keys: fine in a Map, but more than the limit is refused.
+    // LONG_BINPUT numbered as a pickler numbers: more entries than the limit are refused.
     const p = pk(2).op(OP.NONE);
     const one = Buffer.alloc(5); one[0] = OP.LONG_BINPUT;
     const chunk = Buffer.alloc(5 * 1_000_001);
-    for (let i = 0; i < 1_000_001; i++) { one.writeUInt32LE((0xffffffff - i * 4093) >>> 0, 1); one.copy(chunk, i * 5); }
+    for (let i = 0; i < 1_000_001; i++) { one.writeUInt32LE(i, 1); one.copy(chunk, i * 5); }
     p.raw(chunk).stop();
-    add('memo', 'LONG_BINPUT-scattered-1M', p, PICKLE, /memo exceeds 1000000 entries/);
+    add('memo', 'LONG_BINPUT-1M', p, PICKLE, /memo exceeds 1000000 entries/);
+  }
+  {
+    // A key far ahead of the PUTs so far (libtorch would size its memo to it).
+    add('memo', 'LONG_BINPUT-2pow27', pk(2).op(OP.NONE).op(OP.LONG_BINPUT, u32(2 ** 27)).stop(), PICKLE, /memo index 134217728 skips ahead of the 0 PUTs so far/);
   }
   {
     const p = pk(2);
@@ -304,10 +308,10 @@ export function buildCorpus({ canary = `/tmp/torchfit-canary-${process.pid}` } =
   {
     // One 64 KB big-endian array payload, memoised, then rebuilt 200 times: each rebuild copies (byte swap).
     const p = pk(2).op(OP.EMPTY_LIST);
-    p.bin(Buffer.alloc(65536, 1)).op(OP.BINPUT, 1).op(OP.POP);
-    p.dtype('f4', '>').op(OP.BINPUT, 2).op(OP.POP);
+    p.bin(Buffer.alloc(65536, 1)).op(OP.BINPUT, 0).op(OP.POP);
+    p.dtype('f4', '>').op(OP.BINPUT, 1).op(OP.POP);
     for (let i = 0; i < 200; i++) {
-      p.reconstruct().op(OP.MARK).int(1).op(OP.MARK).op(OP.BININT, i32(16384)).op(OP.TUPLE).op(OP.BINGET, 2).op(OP.NEWFALSE).op(OP.BINGET, 1).op(OP.TUPLE).op(OP.BUILD).op(OP.APPEND);
+      p.reconstruct().op(OP.MARK).int(1).op(OP.MARK).op(OP.BININT, i32(16384)).op(OP.TUPLE).op(OP.BINGET, 1).op(OP.NEWFALSE).op(OP.BINGET, 0).op(OP.TUPLE).op(OP.BUILD).op(OP.APPEND);
     }
     add('memo', 'copy-amplification', p.stop(), PICKLE, /far more than its own size/);
   }

@@ -80,8 +80,10 @@ test('scalars, strings, containers and memo across protocol-0..5 opcodes', (t) =
   // Memo: BINPUT/BINGET, LONG_BINPUT/LONG_BINGET, PUT/GET, MEMOIZE; DUP; POP; POP_MARK.
   const shared = unpickle(P(OP.EMPTY_LIST, OP.BINPUT, 0, OP.EMPTY_LIST, OP.BINGET, 0, OP.APPEND, OP.BINGET, 0, OP.APPEND));
   t.is(shared[0], shared[1], 'a memo reference is the same object twice');
-  t.is(unpickle(P(OP.BININT1, 9, OP.LONG_BINPUT, u32(70000), OP.POP, OP.LONG_BINGET, u32(70000))), 9);
-  t.is(unpickle(P(OP.BININT1, 9, OP.PUT, '12\n', OP.POP, OP.GET, '12\n')), 9);
+  t.is(unpickle(P(OP.BININT1, 9, OP.LONG_BINPUT, u32(0), OP.POP, OP.LONG_BINGET, u32(0))), 9);
+  t.is(unpickle(P(OP.BININT1, 9, OP.PUT, '0\n', OP.BININT1, 8, OP.PUT, '1\n', OP.POP, OP.POP, OP.GET, '1\n')), 8);
+  // Indices run 0, 1, 2, ... as picklers number them; one that skips ahead is refused (a memo-sizing attack).
+  refused(t, P(OP.BININT1, 9, OP.LONG_BINPUT, u32(2 ** 27)), { message: /memo index 134217728 skips ahead of the 0 PUTs so far/ });
   t.is(unpickle(asm(OP.PROTO, 4, OP.BININT1, 9, OP.MEMOIZE, OP.POP, OP.BINGET, 0, OP.STOP)), 9);
   t.deepEqual(unpickle(P(OP.BININT1, 1, OP.DUP, OP.TUPLE2)), [1, 1]);
   t.is(unpickle(P(OP.BININT1, 4, OP.MARK, OP.BININT1, 1, OP.BININT1, 2, OP.POP_MARK)), 4);
@@ -159,7 +161,7 @@ test('object-creating and external-reference opcodes are refused by name', (t) =
     [OP.BINPERSID, 'BINPERSID'], [OP.EXT1, 'EXT1'], [OP.EXT2, 'EXT2'], [OP.EXT4, 'EXT4'], [OP.NEXT_BUFFER, 'NEXT_BUFFER'],
   ];
   for (const [code, name] of cases) refused(t, P(OP.NONE, OP.NONE, code), { message: new RegExp(`opcode ${name} is refused`), offset: 4 });
-  refused(t, P(OP.STRING, "'x'\n"), { message: /STRING \(protocol 0 text strings\) is not supported/, offset: 2 });
+  refused(t, P(OP.STRING, "x\n"), { message: /the STRING argument must be quoted/, offset: 2 });
   refused(t, P(0xff), { message: /unknown opcode 0xff/, offset: 2 });
   refused(t, asm(OP.PROTO, 6, OP.NONE, OP.STOP), { message: /unsupported pickle protocol 6/, offset: 0 });
 });
@@ -229,9 +231,9 @@ test('stack, memo, nesting and copy amplification are bounded', (t) => {
   refused(t, P(Buffer.from(deep), Buffer.from(chain)), { message: /containers nested deeper than 100/ });
   refused(t, P(OP.EMPTY_LIST, OP.BINPUT, 0, OP.BINGET, 0, OP.APPEND), { message: /recursive list/ });
   // One 64 KiB big-endian payload referenced by many arrays: each one costs a byte-swapped copy.
-  const payload = asm(OP.BINBYTES, u32(65536), Buffer.alloc(65536), OP.BINPUT, 1, OP.POP);
+  const payload = asm(OP.BINBYTES, u32(65536), Buffer.alloc(65536), OP.BINPUT, 0, OP.POP);
   const arrays = [];
-  for (let i = 0; i < 200; i++) arrays.push(arrayOps({ order: '>', shape: [16384], data: asm(OP.BINGET, 1) }), OP.POP);
+  for (let i = 0; i < 200; i++) arrays.push(arrayOps({ order: '>', shape: [16384], data: asm(OP.BINGET, 0) }), OP.POP);
   refused(t, P(payload, ...arrays, OP.NONE), { message: /allocate far more than its own size/ });
 });
 

@@ -10,6 +10,7 @@ import type { DType, TypedArray } from './ndarray.js';
 import { DTYPES } from './dtype.js';
 import type { NumpyContext } from './pickle-numpy.js';
 import { NpArray, PyDict, PyGlobal, PyList, PyTuple, TorchStorage, typeName, type GlobalName, type Val } from './pickle-objects.js';
+import { parseTypeTag } from './torch-type-tag.js';
 
 /** Hands the unpickler the bytes of one storage of the archive (data/<key>). */
 export interface TorchStorageSource {
@@ -65,12 +66,20 @@ export function callTorchGlobal(fn: GlobalName, qualified: string, args: readonl
     case 'rebuild_tensor': return rebuildTensor(args, ctx);
     case 'rebuild_parameter': {
       // (data, requires_grad, backward_hooks): a Parameter is its data here.
-      if (args.length !== 3 || !(args[0] instanceof NpArray)) ctx.fail('_rebuild_parameter() expects (tensor, bool, OrderedDict)');
+      if (args.length !== 3 || !(args[0] instanceof NpArray) || typeof args[1] !== 'boolean' || !isEmptyDict(args[2])) {
+        ctx.fail('_rebuild_parameter() expects (tensor, bool, OrderedDict())');
+      }
       return args[0]!;
     }
-    case 'restore_type_tag':
-      if (args.length !== 2 || typeof args[1] !== 'string') ctx.fail('restore_type_tag() expects (value, str)');
-      return args[0]!;
+    case 'restore_type_tag': {
+      const [value, text] = args;
+      if (args.length !== 2 || typeof text !== 'string') return ctx.fail('restore_type_tag() expects (value, str)');
+      const tag = parseTypeTag(text);
+      if (typeof tag === 'string') return ctx.fail(`restore_type_tag(): ${tag}`);
+      const fits = tag.name === 'Dict' ? value instanceof PyDict : tag.name === 'List' ? value instanceof PyList : false;
+      if (!fits) ctx.fail(`restore_type_tag(): a ${typeName(value!)} tagged '${text}' (only dicts and lists carry tags)`);
+      return value!;
+    }
     case 'build_list':
       if (args.length !== 1 || !(args[0] instanceof PyList)) ctx.fail(`${qualified}() expects one list`);
       return args[0]!;
@@ -98,7 +107,7 @@ export function persistentLoad(pid: Val, torch: TorchState, ctx: NumpyContext): 
   const [, type, key, location, numel] = pid.items;
   if (!(type instanceof PyGlobal) || type.name !== 'storage_type') return ctx.fail('persistent id names no torch storage type');
   if (typeof key !== 'string' || !/^[0-9A-Za-z_]{1,64}$/.test(key)) return ctx.fail('persistent id has a malformed storage key');
-  if (typeof location !== 'string') return ctx.fail('persistent id has no device location');
+  if (typeof location !== 'string' || !/^(cpu|cuda(:[0-9]{1,3})?)$/.test(location)) return ctx.fail('persistent id has no valid device location');
   if (typeof numel !== 'number' || !Number.isSafeInteger(numel) || numel < 0) return ctx.fail('persistent id has a bad element count');
   const dtype = STORAGE_DTYPES.get(type.qualified.slice('torch.'.length))!;
   const cached = cache.get(key);
@@ -124,10 +133,14 @@ export function persistentLoad(pid: Val, torch: TorchState, ctx: NumpyContext): 
 
 /** (storage, storage_offset, size, stride, requires_grad, backward_hooks[, metadata]) -> a C-order array. */
 function rebuildTensor(args: readonly Val[], ctx: NumpyContext): NpArray {
-  const [storage, offset, size, stride] = args;
+  const [storage, offset, size, stride, requiresGrad, hooks, metadata] = args;
   if (args.length < 6 || args.length > 7 || !(storage instanceof TorchStorage)) {
     return ctx.fail('_rebuild_tensor_v2() expects (storage, offset, size, stride, requires_grad, hooks)');
   }
+  // Every argument is checked, the ones we do not use too: none may smuggle in other objects.
+  if (typeof requiresGrad !== 'boolean') ctx.fail(`_rebuild_tensor_v2(): requires_grad is ${typeName(requiresGrad!)}, expected a bool`);
+  if (!isEmptyDict(hooks)) ctx.fail('_rebuild_tensor_v2(): backward hooks must be an empty OrderedDict()');
+  if (args.length === 7 && metadata !== null && !isEmptyDict(metadata)) ctx.fail('_rebuild_tensor_v2(): tensor metadata must be None or empty');
   const shape = intTuple(size, 'size', ctx);
   const strides = intTuple(stride, 'stride', ctx);
   if (shape.length !== strides.length) ctx.fail(`tensor size has ${shape.length} dims but stride has ${strides.length}`);
@@ -146,6 +159,10 @@ function rebuildTensor(args: readonly Val[], ctx: NumpyContext): NpArray {
   const out = new DTYPES[storage.dtype].ctor(count);
   copyStrided(storage.data, offset, shape, strides, out);
   return new NpArray({ dtype: storage.dtype, shape, data: out });
+}
+
+function isEmptyDict(v: Val | undefined): boolean {
+  return v instanceof PyDict && v.map.size === 0;
 }
 
 function intTuple(v: Val, what: string, ctx: NumpyContext): number[] {

@@ -1,6 +1,7 @@
 /**
  * A restricted unpickler for the pickles numpy writes into .npy object arrays
- * (protocols 2 to 5). It interprets opcodes itself and knows only the globals
+ * (protocols 0 to 5: the text opcodes of protocol 0 and the binary classics of
+ * protocol 1 included). It interprets opcodes itself and knows only the globals
  * in pickle-globals.ts; it never imports, looks up or calls anything the file
  * names. Sizes are bounded: lengths are checked against the remaining bytes
  * before anything is allocated, and stack, memo, nesting and copies are capped.
@@ -81,6 +82,9 @@ class Unpickler {
   private readonly stack: Val[] = [];
   private readonly marks: number[] = [];
   private readonly memo = new Map<number, Val>();
+  private puts = 0;
+  // How deeply each container nests, recorded as it is built (see nest()).
+  private readonly depths = new WeakMap<object, number>();
   private readonly view: DataView;
   private budget: number;
   private readonly maxDepth: number;
@@ -155,6 +159,14 @@ class Unpickler {
     }
     return this.fail(`${what}: no newline within ${MAX_LINE} bytes (truncated or oversized text argument)`);
   }
+  // STRING and UNICODE arguments may be as long as the data they carry: bounded by the pickle, not MAX_LINE.
+  private longLine(what: string): Uint8Array {
+    const nl = this.buf.indexOf(0x0a, this.pos);
+    if (nl < 0) return this.fail(`${what}: no newline before the end of the pickle (truncated text argument)`);
+    const out = this.buf.subarray(this.pos, nl);
+    this.pos = nl + 1;
+    return out;
+  }
   private text(bytes: Uint8Array): string {
     try {
       return utf8.decode(bytes);
@@ -184,6 +196,10 @@ class Unpickler {
     return this.stack.splice(m);
   }
   private memoPut(key: number, v: Val): void {
+    // Picklers number memo entries 0, 1, 2, ...: an index beyond the PUTs so far is never legitimate
+    // (libtorch sizes its memo by the largest index; a bound keeps any such reading small).
+    if (key > this.puts) this.fail(`memo index ${key} skips ahead of the ${this.puts} PUTs so far`);
+    this.puts++;
     if (!this.memo.has(key) && this.memo.size >= this.maxMemo) this.fail(`memo exceeds ${this.maxMemo} entries`);
     this.memo.set(key, v);
   }
@@ -256,15 +272,15 @@ class Unpickler {
         case OP.EMPTY_TUPLE: this.push(new PyTuple([])); break;
         case OP.EMPTY_DICT: this.push(new PyDict()); break;
         case OP.EMPTY_SET: this.push(new PySet(new Set(), false)); break;
-        case OP.LIST: this.push(new PyList(this.popMark())); break;
-        case OP.TUPLE: this.push(new PyTuple(this.popMark())); break;
-        case OP.TUPLE1: { const a = this.pop(); this.push(new PyTuple([a])); break; }
-        case OP.TUPLE2: { const b = this.pop(); const a = this.pop(); this.push(new PyTuple([a, b])); break; }
-        case OP.TUPLE3: { const c = this.pop(); const b = this.pop(); const a = this.pop(); this.push(new PyTuple([a, b, c])); break; }
+        case OP.LIST: { const items = this.popMark(); this.push(this.nest(new PyList(items), items)); break; }
+        case OP.TUPLE: { const items = this.popMark(); this.push(this.nest(new PyTuple(items), items)); break; }
+        case OP.TUPLE1: { const a = this.pop(); this.push(this.nest(new PyTuple([a]), [a])); break; }
+        case OP.TUPLE2: { const b = this.pop(); const a = this.pop(); this.push(this.nest(new PyTuple([a, b]), [a, b])); break; }
+        case OP.TUPLE3: { const c = this.pop(); const b = this.pop(); const a = this.pop(); this.push(this.nest(new PyTuple([a, b, c]), [a, b, c])); break; }
         case OP.DICT: { const items = this.popMark(); const d = new PyDict(); this.setItems(d, items); this.push(d); break; }
         case OP.FROZENSET: { const items = this.popMark(); this.push(new PySet(new Set(items.map((x) => hashable(x, this.ctx))), true)); break; }
-        case OP.APPEND: { const v = this.pop(); this.list().items.push(v); break; }
-        case OP.APPENDS: { const items = this.popMark(); const l = this.list(); for (const v of items) l.items.push(v); break; }
+        case OP.APPEND: { const v = this.pop(); const l = this.list(); this.nest(l, [v]); l.items.push(v); break; }
+        case OP.APPENDS: { const items = this.popMark(); const l = this.list(); this.nest(l, items); for (const v of items) l.items.push(v); break; }
         case OP.SETITEM: { const v = this.pop(); const k = this.pop(); this.setItems(this.dict(), [k, v]); break; }
         case OP.SETITEMS: { const items = this.popMark(); this.setItems(this.dict(), items); break; }
         case OP.ADDITEMS: {
@@ -319,8 +335,8 @@ class Unpickler {
         case OP.INST: case OP.OBJ: case OP.NEWOBJ: case OP.NEWOBJ_EX:
         case OP.PERSID: case OP.EXT1: case OP.EXT2: case OP.EXT4: case OP.NEXT_BUFFER:
           return this.fail(`opcode ${opName(op)} is refused: it would create arbitrary objects or fetch external data`);
-        case OP.STRING: case OP.UNICODE:
-          return this.fail(`opcode ${opName(op)} (protocol 0 text strings) is not supported`);
+        case OP.STRING: this.push(new PyBytes(this.quotedString(this.longLine('STRING')))); break;
+        case OP.UNICODE: this.push(this.rawUnicode(this.longLine('UNICODE'))); break;
         default:
           return this.fail(`${opName(op)}: not a pickle opcode`);
       }
@@ -346,6 +362,22 @@ class Unpickler {
       if (typeof k !== 'string') this.fail(`dict key of type ${typeName(k)} is not supported (dicts are returned as objects with str keys)`);
       d.map.set(k as string, items[i + 1]!);
     }
+    this.nest(d, items);
+  }
+
+  /**
+   * Records how deeply `container` nests once `items` are in it, refusing depth beyond maxDepth as it
+   * is built (the depth of a container filled after it was itself nested is caught by the Converter).
+   */
+  private nest<T extends object>(container: T, items: readonly Val[]): T {
+    let depth = this.depths.get(container) ?? 1;
+    for (const item of items) {
+      if (item === null || typeof item !== 'object') continue;
+      depth = Math.max(depth, 1 + (this.depths.get(item) ?? 1));
+    }
+    if (depth > this.maxDepth) this.fail(`containers nested deeper than ${this.maxDepth}`);
+    this.depths.set(container, depth);
+    return container;
   }
 
   private global(module: string, name: string): PyGlobal {
@@ -375,6 +407,65 @@ class Unpickler {
     const t = long && text.endsWith('L') ? text.slice(0, -1) : text;
     if (!/^[-+]?[0-9]{1,300}$/.test(t)) this.fail(`bad integer literal ${JSON.stringify(clip(text))}`);
     return narrow(BigInt(t));
+  }
+
+  // Protocol 0 STRING: a Python repr, quoted, with backslash escapes (what codecs.escape_decode undoes).
+  private quotedString(line: Uint8Array): Uint8Array {
+    const q = line[0];
+    if (line.length < 2 || (q !== 0x27 && q !== 0x22) || line[line.length - 1] !== q) this.fail('the STRING argument must be quoted');
+    const body = line.subarray(1, line.length - 1);
+    const out = new Uint8Array(body.length);
+    let n = 0;
+    const simple: Record<number, number> = { 0x5c: 0x5c, 0x27: 0x27, 0x22: 0x22, 0x61: 7, 0x62: 8, 0x66: 12, 0x6e: 10, 0x72: 13, 0x74: 9, 0x76: 11 };
+    const hex = (c: number) => (c >= 0x30 && c <= 0x39 ? c - 0x30 : c >= 0x61 && c <= 0x66 ? c - 0x57 : c >= 0x41 && c <= 0x46 ? c - 0x37 : -1);
+    for (let i = 0; i < body.length; i++) {
+      const c = body[i]!;
+      if (c !== 0x5c || i + 1 >= body.length) { out[n++] = c; continue; }
+      const e = body[++i]!;
+      if (simple[e] !== undefined) { out[n++] = simple[e]!; continue; }
+      if (e === 0x0a) continue;  // a backslash-newline continues the line
+      if (e === 0x78) {
+        const h = hex(body[i + 1] ?? 0);
+        const l = hex(body[i + 2] ?? 0);
+        if (h < 0 || l < 0) this.fail('invalid \\x escape in a STRING argument');
+        out[n++] = h * 16 + l;
+        i += 2;
+        continue;
+      }
+      if (e >= 0x30 && e <= 0x37) {
+        let v = e - 0x30;
+        for (let k = 0; k < 2 && body[i + 1]! >= 0x30 && body[i + 1]! <= 0x37; k++) v = v * 8 + body[++i]! - 0x30;
+        out[n++] = v & 0xff;
+        continue;
+      }
+      out[n++] = 0x5c;  // unknown escapes stay as they are, as in Python
+      out[n++] = e;
+    }
+    return out.subarray(0, n);
+  }
+
+  // Protocol 0 UNICODE: raw-unicode-escape, Latin-1 bytes where an odd run of backslashes before u/U starts an escape.
+  private rawUnicode(line: Uint8Array): string {
+    const parts: string[] = [];
+    let from = 0;
+    let slashes = 0;
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i]!;
+      if (c === 0x5c) { slashes++; continue; }
+      const escape = slashes % 2 === 1 && (c === 0x75 || c === 0x55);
+      slashes = 0;
+      if (!escape) continue;
+      const digits = c === 0x75 ? 4 : 8;
+      const hex = Buffer.from(line.buffer, line.byteOffset + i + 1, Math.min(digits, line.length - i - 1)).toString('latin1');
+      if (!new RegExp(`^[0-9a-fA-F]{${digits}}$`).test(hex)) this.fail('truncated \\uXXXX escape in a UNICODE argument');
+      const code = parseInt(hex, 16);
+      if (code > 0x10ffff) this.fail('a UNICODE escape beyond U+10FFFF');
+      parts.push(Buffer.from(line.buffer, line.byteOffset + from, i - 1 - from).toString('latin1'), String.fromCodePoint(code));
+      from = i + 1 + digits;
+      i = from - 1;
+    }
+    parts.push(Buffer.from(line.buffer, line.byteOffset + from, line.length - from).toString('latin1'));
+    return parts.join('');
   }
 
   private textFloat(text: string): number {

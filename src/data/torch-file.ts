@@ -25,16 +25,15 @@ export function readTorchArchive(bytes: Uint8Array, file: string): PickleValue {
     fail('this is the legacy torch.save format (before PyTorch 1.6); re-save it with a recent torch.save');
   }
   if (bytes.length < 22 || bytes[0] !== 0x50 || bytes[1] !== 0x4b) fail('not a torch.save zip archive (bad magic)');
-  const entries = readStoredZip(bytes, fail);
-  const pickles = entries.filter((e) => /^[^/]+\/data\.pkl$/.test(e.name));
-  if (pickles.length !== 1) fail(`expected one <name>/data.pkl entry, found ${pickles.length}`);
-  const prefix = pickles[0]!.name.slice(0, -'data.pkl'.length);
+  const { entries, prefix } = readStoredZip(bytes, fail);
   const byName = new Map<string, ZipEntry>(entries.map((e) => [e.name, e]));
-  const byteorder = byName.get(`${prefix}byteorder`);
+  const pickle = byName.get(`${prefix}/data.pkl`);
+  if (pickle === undefined) fail(`the archive has no ${prefix}/data.pkl entry`);
+  const byteorder = byName.get(`${prefix}/byteorder`);
   if (byteorder && new TextDecoder().decode(byteorder.data) !== 'little') fail('storages are big-endian; only little-endian archives are supported');
   let totalBytes = 0;
-  for (const e of entries) if (e.name.startsWith(`${prefix}data/`)) totalBytes += e.data.length;
-  return unpickle(pickles[0]!.data, `${file}:data.pkl`, {
-    torchStorages: { bytes: (key) => byName.get(`${prefix}data/${key}`)?.data, totalBytes },
+  for (const e of entries) if (e.name.startsWith(`${prefix}/data/`)) totalBytes += e.data.length;
+  return unpickle(pickle!.data, `${file}:data.pkl`, {
+    torchStorages: { bytes: (key) => byName.get(`${prefix}/data/${key}`)?.data, totalBytes },
   });
 }
