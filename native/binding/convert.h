@@ -29,6 +29,8 @@ class ArraySource {
   // JS memory, so it must not outlive this ArraySource.
   torch::Tensor materialize(torch::Device device, torch::ScalarType dtype) const;
   bool empty() const { return !tensor_.defined() && data_ == nullptr && shape_.empty(); }
+  // The element type of the JS array (or of the tensor handle).
+  torch::ScalarType dtype() const { return tensor_.defined() ? tensor_.scalar_type() : dtype_; }
 
  private:
   Napi::Reference<Napi::Value> keep_alive_;

@@ -2,7 +2,6 @@
 
 #include "binding/model_wrap.h"
 #include "core/checkpoint.h"
-#include "core/device.h"
 #include "core/errors.h"
 #include "core/live_tensors.h"
 
@@ -59,60 +58,5 @@ void SaveWorker::Run() {
 }
 
 Napi::Value SaveWorker::Result(Napi::Env env) { return Napi::String::New(env, path_); }
-
-LoadWorker::LoadWorker(Napi::Env env, std::string path, std::vector<char> bytes, std::string device)
-    : PromiseWorker(env), path_(std::move(path)), bytes_(std::move(bytes)), device_(std::move(device)) {}
-
-void LoadWorker::Run() {
-  const auto device = resolve_device(device_);
-  auto checkpoint = read_checkpoint(bytes_, path_);
-  bytes_ = {};
-  auto model = make_classifier(checkpoint.model, 0);
-  load_state_dict(*model, checkpoint.state_dict, path_);
-  model->to(device);
-  state_ = std::make_shared<ModelState>(model, device);
-  if (checkpoint.optimizer) {
-    const auto& oc = checkpoint.optimizer->config;
-    auto optimizer = make_optimizer(model->parameters(), oc);
-    auto slots = checkpoint.optimizer->slots;
-    for (auto& s : slots) s = s.to(device);
-    optimizer->load_state(slots, checkpoint.optimizer->iterations);
-    state_->optimizer = std::move(optimizer);
-    state_->optimizer_config = oc;
-  }
-  config_json_ = checkpoint.config_json;
-}
-
-Napi::Value LoadWorker::Result(Napi::Env env) {
-  auto out = Napi::Object::New(env);
-  out.Set("model", ModelWrap::wrap(env, state_));
-  out.Set("configJson", config_json_);
-  state_.reset();
-  return out;
-}
-
-FromStateDictWorker::FromStateDictWorker(Napi::Env env, ModelConfig config, std::vector<NamedArray> entries,
-                                         std::string device, std::string label)
-    : PromiseWorker(env),
-      config_(config),
-      entries_(std::move(entries)),
-      device_(std::move(device)),
-      label_(std::move(label)) {}
-
-void FromStateDictWorker::Run() {
-  const auto device = resolve_device(device_);
-  auto model = make_classifier(config_, 0);
-  std::vector<std::pair<std::string, torch::Tensor>> state;
-  for (const auto& e : entries_) state.emplace_back(e.name, e.data.materialize(torch::kCPU, e.dtype));
-  load_state_dict(*model, state, label_);  // checks every name and shape before copying
-  model->to(device);
-  state_ = std::make_shared<ModelState>(model, device);
-}
-
-Napi::Value FromStateDictWorker::Result(Napi::Env env) {
-  auto out = ModelWrap::wrap(env, state_);
-  state_.reset();
-  return out;
-}
 
 }  // namespace torchfit::binding

@@ -55,43 +55,4 @@ class SaveWorker : public PromiseWorker {
   bool with_optimizer_;
 };
 
-class LoadWorker : public PromiseWorker {
- public:
-  LoadWorker(Napi::Env env, std::string path, std::vector<char> bytes, std::string device);
-
- protected:
-  void Run() override;
-  Napi::Value Result(Napi::Env env) override;
-
- private:
-  std::string path_;
-  std::vector<char> bytes_;
-  std::string device_;
-  std::shared_ptr<ModelState> state_;
-  std::string config_json_;
-};
-
-// A model built from a plain state_dict (weights read from a torch.save file by TypeScript).
-struct NamedArray {
-  std::string name;
-  ArraySource data;
-  torch::ScalarType dtype;
-};
-
-class FromStateDictWorker : public PromiseWorker {
- public:
-  FromStateDictWorker(Napi::Env env, ModelConfig config, std::vector<NamedArray> entries, std::string device,
-                      std::string label);
-
- protected:
-  void Run() override;
-  Napi::Value Result(Napi::Env env) override;
-
- private:
-  ModelConfig config_;
-  std::vector<NamedArray> entries_;
-  std::string device_, label_;
-  std::shared_ptr<ModelState> state_;
-};
-
 }  // namespace torchfit::binding

@@ -4,13 +4,13 @@
 #include "binding/convert.h"
 #include "binding/errors.h"
 #include "binding/model_workers.h"
+#include "binding/restore_worker.h"
 
 namespace torchfit::binding {
 
 void ModelWrap::Init(Napi::Env env, Napi::Object exports) {
   auto ctor = DefineClass(env, "NativeModel",
-                          {StaticMethod("load", &ModelWrap::Load),
-                           StaticMethod("fromStateDict", &ModelWrap::FromStateDict),
+                          {StaticMethod("restore", &ModelWrap::Restore),
                            InstanceMethod("evaluate", &ModelWrap::Evaluate),
                            InstanceMethod("predict", &ModelWrap::Predict),
                            InstanceMethod("layers", &ModelWrap::Layers),
@@ -103,34 +103,13 @@ Napi::Value ModelWrap::Save(const Napi::CallbackInfo& info) {
   });
 }
 
-// load(path, bytes, device) -> { promise: { model, configJson }, cancel }
-// The bytes are the file TypeScript read and vetted: parsing them, not the path again, leaves no window to swap the file.
-Napi::Value ModelWrap::Load(const Napi::CallbackInfo& info) {
+// restore(modelSpec, [[name, typedArray, shape], ...], optimizer | null, device, label) -> { promise: NativeModel, cancel }
+// The arrays are what TypeScript read from the checkpoint and vetted; no file is read here.
+Napi::Value ModelWrap::Restore(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    auto bytes = info[1].As<Napi::Uint8Array>();
-    std::vector<char> copy(reinterpret_cast<const char*>(bytes.Data()), reinterpret_cast<const char*>(bytes.Data()) + bytes.ByteLength());
-    return queue_job(env, new LoadWorker(env, info[0].As<Napi::String>().Utf8Value(), std::move(copy),
-                                         info[2].As<Napi::String>().Utf8Value()));
-  });
-}
-
-// fromStateDict(modelSpec, [[name, typedArray, shape], ...], device, label) -> { promise: NativeModel, cancel }
-Napi::Value ModelWrap::FromStateDict(const Napi::CallbackInfo& info) {
-  auto env = info.Env();
-  return guarded(env, [&]() -> Napi::Value {
-    std::vector<NamedArray> entries;
-    auto list = info[1].As<Napi::Array>();
-    for (uint32_t i = 0; i < list.Length(); ++i) {
-      auto item = list.Get(i).As<Napi::Array>();
-      auto data = item.Get(1u);
-      const bool integer = data.As<Napi::TypedArray>().TypedArrayType() == napi_bigint64_array;
-      entries.push_back({item.Get(0u).As<Napi::String>().Utf8Value(), ArraySource(data, shape_from(item.Get(2u))),
-                         integer ? torch::kInt64 : torch::kFloat32});
-    }
-    return queue_job(env, new FromStateDictWorker(env, model_config_from(info[0].As<Napi::Object>()), std::move(entries),
-                                                  info[2].As<Napi::String>().Utf8Value(),
-                                                  info[3].As<Napi::String>().Utf8Value()));
+    return queue_job(env, new RestoreWorker(env, info[0].As<Napi::Object>(), info[1].As<Napi::Array>(), info[2],
+                                            info[3].As<Napi::String>().Utf8Value(), info[4].As<Napi::String>().Utf8Value()));
   });
 }
 

@@ -1,4 +1,4 @@
-// The JS Model handle. Heavy work (evaluate, predict, save, load) runs on workers.
+// The JS Model handle. Heavy work (evaluate, predict, save, restore) runs on workers.
 #pragma once
 
 #include <memory>
@@ -18,8 +18,7 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   explicit ModelWrap(const Napi::CallbackInfo& info);
 
  private:
-  static Napi::Value Load(const Napi::CallbackInfo& info);
-  static Napi::Value FromStateDict(const Napi::CallbackInfo& info);
+  static Napi::Value Restore(const Napi::CallbackInfo& info);
   Napi::Value Evaluate(const Napi::CallbackInfo& info);
   Napi::Value Predict(const Napi::CallbackInfo& info);
   Napi::Value Layers(const Napi::CallbackInfo& info);

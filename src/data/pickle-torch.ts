@@ -155,6 +155,9 @@ function rebuildTensor(args: readonly Val[], ctx: NumpyContext): NpArray {
   if (count > 0 && last >= storage.data.length) {
     ctx.fail(`tensor [${shape.join(', ')}] at offset ${offset} with stride [${strides.join(', ')}] reads past its storage of ${storage.data.length} elements`);
   }
+  // The usual state_dict tensor is its whole storage in C order: it shares the storage's array (already
+  // our own copy) instead of being copied again.
+  if (offset === 0 && count === storage.data.length && isCOrder(shape, strides)) return new NpArray({ dtype: storage.dtype, shape, data: storage.data });
   ctx.charge(count * DTYPES[storage.dtype].itemsize);
   const out = new DTYPES[storage.dtype].ctor(count);
   copyStrided(storage.data, offset, shape, strides, out);

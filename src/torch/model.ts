@@ -2,23 +2,23 @@
  * A trained model: evaluation, prediction, Keras-style summary, checkpoints.
  * Every heavy call runs on a worker thread and returns a Promise.
  */
-import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 
 import { CheckpointError, described, InvalidOptionError, TorchfitError } from '../errors.js';
 import type { NdArray } from '../data/ndarray.js';
-import { readTorchArchive } from '../data/torch-file.js';
 import { checkLabelRange, prepareImages, prepareLabels, type ImagesInput, type LabelsInput } from './inputs.js';
 import { runJob } from './job.js';
 import { native, type NativeModel, type NativeModelSpec } from './native.js';
 import { resolveDevice } from './options.js';
-import { isTorchfitCheckpoint, plainStateDict, type PlainStateDict } from './state-dict.js';
+import { readCheckpoint, readCheckpointFile } from './checkpoint-file.js';
 import type { History, ModelSummary } from './types.js';
 
 export interface LoadOptions {
   device?: 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
   /** Image height and width, for a plain state_dict only (our checkpoints carry their config). Default [28, 28]. */
   imageSize?: [number, number];
+  /** Accept NaN or infinite weights, buffers and optimizer slots (refused by default). */
+  allowNonFinite?: boolean;
 }
 
 export interface PredictOptions {
@@ -151,10 +151,15 @@ export class Model {
    * or a plain PyTorch state_dict (`torch.save(model.state_dict(), path)` from
    * the Python reference port; the architecture is read from its keys and
    * shapes, `imageSize` gives the image size, default 28x28). The file is read
-   * with our own zip reader and restricted unpickler: only tensors, dicts,
-   * lists and plain values are accepted, nothing in it is ever executed.
-   * Throws CheckpointError for a broken or mismatched file, PickleSecurityError
-   * for a pickle that names anything else.
+   * once, by our own strict zip reader and restricted unpickler, and every
+   * field, name, shape, dtype and value is vetted in TypeScript; the addon only
+   * receives typed arrays to copy into the model. Weights, buffers and
+   * optimizer slots must be finite unless `allowNonFinite` is true.
+   *
+   * Every failure caused by the file is a CheckpointError (or a
+   * PickleSecurityError for a pickle that names anything beyond tensors, dicts,
+   * lists and plain values) naming the file and the entry; options are checked
+   * first (InvalidOptionError).
    *
    * @example
    * const model = await Model.load('runs/cnn.pt', { device: 'cpu' });
@@ -162,48 +167,21 @@ export class Model {
    */
   static async load(path: string, options: LoadOptions = {}): Promise<Model> {
     if (typeof path !== 'string' || path.length === 0) throw new InvalidOptionError('path', 'a file path', path);
-    const imageSize = checkImageSize(options.imageSize);
+    const { imageSize, allowNonFinite, device: wanted } = checkLoadOptions(options);
     const binding = native();
-    const device = resolveDevice(options.device ?? 'auto', binding.info().cudaAvailable);
-    let bytes: Buffer;
-    try {
-      bytes = await readFile(path);
-    } catch (error) {
-      throw new CheckpointError(path, `cannot open: ${(error as Error).message}`);
+    const runtime = binding.info();
+    const device = resolveDevice(wanted, runtime.cudaAvailable);
+    if (device.startsWith('cuda') && !runtime.cudaAvailable) {
+      throw new InvalidOptionError('device', runtime.cudaCompiled ? "'cpu' (no CUDA GPU is visible)" : "'cpu' or 'auto' (this libtorch was built without CUDA)", device);
     }
-    const content = readTorchArchive(bytes, path);
-    if (!isTorchfitCheckpoint(content)) return Model.fromStateDict(plainStateDict(content, path, imageSize), path, device);
-    let result;
+    const plan = readCheckpoint(await readCheckpointFile(path), path, { imageSize, allowNonFinite });
     try {
-      result = await runJob(() => binding.NativeModel.load(resolve(path), bytes, device));
+      const handle = await runJob(() => binding.NativeModel.restore(plan.spec, plan.state, plan.optimizer, device, resolve(path)));
+      return new Model(handle, plan.metadata as ModelMetadata);
     } catch (error) {
       throw asCheckpointError(error, path);
     }
-    let metadata: ModelMetadata = {};
-    try {
-      const parsed = JSON.parse(result.configJson, decodeNonFinite) as { metadata?: ModelMetadata };
-      metadata = typeof parsed.metadata === 'object' && parsed.metadata !== null ? parsed.metadata : {};
-    } catch {
-      result.model.dispose();
-      throw new CheckpointError(path, "field 'config' is not valid JSON");
-    }
-    return new Model(result.model, metadata);
   }
-
-  private static async fromStateDict(sd: PlainStateDict, path: string, device: string): Promise<Model> {
-    const binding = native();
-    try {
-      const handle = await runJob(() => binding.NativeModel.fromStateDict(sd.spec, sd.entries, device, resolve(path)));
-      return new Model(handle, { loadedFrom: 'state_dict' });
-    } catch (error) {
-      const typed = asCheckpointError(error, path);
-      if (typed instanceof CheckpointError && typed.message.includes("'fc.weight' has shape")) {
-        throw new CheckpointError(path, `${typed.message.slice(path.length + 2)} (were the images not ${sd.spec.height}x${sd.spec.width}? pass { imageSize: [height, width] })`);
-      }
-      throw typed;
-    }
-  }
-
   /** Frees the native model now (a running evaluate/predict keeps it until it ends). */
   dispose(): void {
     registry.unregister(this);
@@ -228,13 +206,6 @@ export class Model {
 // JSON has no NaN or Infinity (val_loss is NaN without validation data): keep them as tagged strings.
 function encodeNonFinite(_key: string, value: unknown): unknown {
   return typeof value === 'number' && !Number.isFinite(value) ? { $number: String(value) } : value;
-}
-
-function decodeNonFinite(_key: string, value: unknown): unknown {
-  if (typeof value === 'object' && value !== null && Object.keys(value).length === 1 && typeof (value as { $number?: unknown }).$number === 'string') {
-    return Number((value as { $number: string }).$number);
-  }
-  return value;
 }
 
 function batchSizeOf(options: PredictOptions): number {
@@ -275,10 +246,25 @@ export function describeModel(choice: { kind: 'cnn' } | { kind: 'resnet'; depth:
   return summarize(spec, native().describeModel(spec).layers);
 }
 
-// Errors of the native checkpoint code arrive as ERR_CHECKPOINT with the absolute path: re-type them.
-function asCheckpointError(error: unknown, path: string): unknown {
-  if (error instanceof TorchfitError && error.code === 'ERR_CHECKPOINT') return new CheckpointError(path, error.message.replace(`${resolve(path)}: `, ''));
-  return error;
+// Whatever the addon throws while restoring (a mismatch it found, out of memory, a libtorch error)
+// is a failure to load this file: a CheckpointError without the absolute path it labels messages with.
+function asCheckpointError(error: unknown, path: string): CheckpointError {
+  if (error instanceof CheckpointError) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const code = error instanceof TorchfitError && error.code !== 'ERR_CHECKPOINT' ? ` (${error.code})` : '';
+  return new CheckpointError(path, `${message.replace(`${resolve(path)}: `, '')}${code}`);
+}
+
+function checkLoadOptions(options: unknown): { imageSize: [number, number]; allowNonFinite: boolean; device: string } {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidOptionError('options', 'an object', options);
+  const o = options as LoadOptions;
+  for (const key of Object.keys(o)) {
+    if (!['device', 'imageSize', 'allowNonFinite'].includes(key)) throw new InvalidOptionError(key, "one of 'device', 'imageSize', 'allowNonFinite'", described('an unknown option'));
+  }
+  if (o.allowNonFinite !== undefined && typeof o.allowNonFinite !== 'boolean') throw new InvalidOptionError('allowNonFinite', 'a boolean', o.allowNonFinite);
+  const device = o.device ?? 'auto';
+  if (typeof device !== 'string' || !/^(auto|cpu|cuda(:\d{1,3})?)$/.test(device)) throw new InvalidOptionError('device', "'auto', 'cpu', 'cuda' or 'cuda:N'", device);
+  return { imageSize: checkImageSize(o.imageSize), allowNonFinite: o.allowNonFinite ?? false, device };
 }
 
 function checkImageSize(size: unknown): [number, number] {

@@ -122,9 +122,25 @@ export interface NativeModel {
   readonly device: string;
 }
 
+/** One vetted state_dict tensor: name, data (float32, or int64 for counters), shape. */
+export type NativeStateEntry = [string, Float32Array | BigInt64Array, number[]];
+
+/** Vetted optimizer state of a checkpoint: settings, step count, slots in Optimizer::state() order. */
+export interface NativeOptimizerState {
+  name: 'sgd' | 'adam';
+  learningRate: number;
+  momentum: number;
+  nesterov: boolean;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+  iterations: number;
+  slots: [Float32Array, number[]][];
+}
+
 export interface NativeModelClass {
-  load(path: string, bytes: Uint8Array, device: string): NativeJob<{ model: NativeModel; configJson: string }>;
-  fromStateDict(spec: NativeModelSpec, entries: [string, Float32Array | BigInt64Array, number[]][], device: string, label: string): NativeJob<NativeModel>;
+  /** Builds a model from vetted checkpoint contents (no file is read natively); `label` names the file in errors. */
+  restore(spec: NativeModelSpec, state: NativeStateEntry[], optimizer: NativeOptimizerState | null, device: string, label: string): NativeJob<NativeModel>;
 }
 
 export interface NativeTensor {
