@@ -134,14 +134,19 @@ export function readStoredZip(bytes: Uint8Array, fail: (message: string) => neve
   return { entries, prefix };
 }
 
-// The one end record: the file ends with it and its comment.
+// The one end record: the file ends with it and its comment. Two candidates mean one hides in the
+// other's comment, where readers that scan backwards (miniz) would take the inner one.
 function findEndRecord(bytes: Uint8Array, view: DataView, fail: (message: string) => never): number {
   if (bytes.length < END_SIZE) fail('file is too short to be a zip archive');
   const lowest = Math.max(0, bytes.length - END_SIZE - 0xffff);
+  let found = -1;
   for (let at = bytes.length - END_SIZE; at >= lowest; at--) {
-    if (view.getUint32(at, true) === SIG.end && at + END_SIZE + view.getUint16(at + 20, true) === bytes.length) return at;
+    if (view.getUint32(at, true) !== SIG.end || at + END_SIZE + view.getUint16(at + 20, true) !== bytes.length) continue;
+    if (found >= 0) fail(`two end-of-central-directory records (bytes ${at} and ${found}): one hides in the other's comment`);
+    found = at;
   }
-  return fail('no zip end-of-central-directory record at the end of the file (truncated, trailing data, or not a zip archive)');
+  if (found < 0) fail('no zip end-of-central-directory record at the end of the file (truncated, trailing data, or not a zip archive)');
+  return found;
 }
 
 function containsSignature(b: Uint8Array): boolean {
