@@ -79,7 +79,7 @@ while (Date.now() < deadline) {
     const base = random() < 0.7 ? ours : plain;
     let input;
     if (random() < 0.8) {
-      const entries = readStoredZip(base, (m) => { throw new Error(m); });
+      const { entries } = readStoredZip(base, (m) => { throw new Error(m); });
       input = storedZip(entries.map((e) => [e.name, e.name.endsWith('data.pkl') ? mutatePickle(e.data) : e.data]));
     } else {
       input = Buffer.from(base);

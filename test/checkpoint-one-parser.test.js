@@ -1,0 +1,34 @@
+// One parser: no loaded file reaches libtorch's own zip reader or unpickler. The native sources do not
+// call them, and the addon does not even import them (checked with nm on the built binary).
+import test from 'ava';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const READERS = /pickle_load|PyTorchStreamReader|torch::load\b|jit::load\b|Unpickler|caffe2::serialize/;
+
+function sources(dir) {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    return statSync(path).isDirectory() ? sources(path) : /\.(cc|h)$/.test(name) ? [path] : [];
+  });
+}
+
+test('no native source calls libtorch\'s checkpoint readers', (t) => {
+  const files = sources(join(ROOT, 'native'));
+  t.true(files.length > 20);
+  const offenders = files.filter((f) => READERS.test(readFileSync(f, 'utf8').replace(/\/\/.*$/gm, '')));
+  t.deepEqual(offenders, []);
+});
+
+const addon = process.env.TORCHFIT_ADDON ?? join(ROOT, 'build', 'Release', 'torchfit.node');
+const hasNm = spawnSync('nm', ['--version']).status === 0;
+(existsSync(addon) && hasNm ? test : test.skip)('the built addon imports none of libtorch\'s readers (nm -D)', (t) => {
+  const r = spawnSync('nm', ['-D', '-C', '--undefined-only', addon], { encoding: 'utf8', maxBuffer: 64 << 20 });
+  t.is(r.status, 0, r.stderr);
+  const imported = r.stdout.split('\n').filter((l) => READERS.test(l));
+  t.deepEqual(imported, []);
+  t.true(r.stdout.includes('torch::pickle_save'), 'writing still goes through torch::pickle_save (torch.save-compatible files)');
+});
