@@ -194,7 +194,7 @@ test.serial('checkpoints altered with Python torch.save give CheckpointError nam
 });
 
 // Python's torch.load + torch.save turns the c10::List<Tensor> of optimizer slots into a generic list;
-// read_checkpoint accepts both.
+// our reader (src/torch/checkpoint-read.ts) accepts both.
 test.serial('a checkpoint re-saved by Python with its optimizer state loads', async (t) => {
   t.timeout(120_000);
   if (!hasTorch) {

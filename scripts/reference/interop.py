@@ -99,7 +99,7 @@ def cmd_export(args):
     torch.save(model.state_dict(), args.plain)
     config = json.dumps({"config": {"kind": spec["kind"], "depth": spec["depth"], "numClasses": 5, "channels": 1, "height": 28, "width": 28},
                          "metadata": {"writtenBy": "scripts/reference/interop.py"}})
-    # torchfit's format; its C++ reader wants a plain dict for state_dict (not an OrderedDict).
+    # torchfit's format, the state_dict as a plain dict (an OrderedDict loads as well).
     torch.save({"format": "torchfit-model", "version": 1, "config": config, "model": spec,
                 "state_dict": dict(model.state_dict())}, args.torchfit)
     report(model, args, args.out)
