@@ -16,7 +16,7 @@ import { writeReport } from './report/report.js';
 import { formatSummary } from './report/summary.js';
 import { distributedFromEnv, type DistributedOptions } from './torch/distributed.js';
 import { info } from './torch/info.js';
-import { describeModel } from './torch/model.js';
+import { describeModel } from './models/describe.js';
 import { packageRoot } from './torch/native.js';
 
 const HELP = `torchfit: train the Fashion-MNIST notebook's models on libtorch from Node.js
@@ -245,7 +245,7 @@ async function main(): Promise<number> {
       const { values } = parseArgs({ args: rest, options: { model: { type: 'string' }, depth: { type: 'string' } }, strict: true });
       const kind = values.model ?? 'cnn';
       if (kind !== 'cnn' && kind !== 'resnet') throw new UsageError(`--model expects cnn or resnet, got '${kind}'`);
-      const summary = describeModel(kind === 'cnn' ? { kind } : { kind, depth: int('depth', values.depth, 2, 2) });
+      const { summary } = describeModel(kind === 'cnn' ? { kind } : { kind, depth: int('depth', values.depth, 2, 2) });
       console.log(formatSummary(summary));
       return 0;
     }

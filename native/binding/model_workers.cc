@@ -60,13 +60,25 @@ void SaveWorker::Run() {
 
 Napi::Value SaveWorker::Result(Napi::Env env) { return Napi::String::New(env, path_); }
 
-LoadWorker::LoadWorker(Napi::Env env, std::string path, std::vector<char> bytes, std::string device)
-    : PromiseWorker(env), path_(std::move(path)), bytes_(std::move(bytes)), device_(std::move(device)) {}
+LoadWorker::LoadWorker(Napi::Env env, std::string path, std::vector<char> bytes, std::string device,
+                       std::optional<ModelConfig> layers_spec)
+    : PromiseWorker(env),
+      path_(std::move(path)),
+      bytes_(std::move(bytes)),
+      device_(std::move(device)),
+      layers_spec_(std::move(layers_spec)) {}
 
 void LoadWorker::Run() {
   const auto device = resolve_device(device_);
   auto checkpoint = read_checkpoint(bytes_, path_);
   bytes_ = {};
+  if (checkpoint.model.kind == ModelKind::Layers) {
+    // The file holds the description as text; TypeScript resolved that same text into layers_spec_.
+    if (!layers_spec_ || layers_spec_->layers_json != checkpoint.model.layers_json) {
+      throw Error("ERR_CHECKPOINT", path_ + ": the layers model's description was not resolved before loading");
+    }
+    checkpoint.model = *layers_spec_;
+  }
   auto model = make_classifier(checkpoint.model, 0);
   load_state_dict(*model, checkpoint.state_dict, path_);
   model->to(device);

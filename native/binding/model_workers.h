@@ -1,6 +1,8 @@
 // Background jobs on a trained model.
 #pragma once
 
+#include <optional>
+
 #include <string>
 
 #include "binding/convert.h"
@@ -57,7 +59,9 @@ class SaveWorker : public PromiseWorker {
 
 class LoadWorker : public PromiseWorker {
  public:
-  LoadWorker(Napi::Env env, std::string path, std::vector<char> bytes, std::string device);
+  // layers_spec: for a layers checkpoint, the model TypeScript resolved from its description.
+  LoadWorker(Napi::Env env, std::string path, std::vector<char> bytes, std::string device,
+             std::optional<ModelConfig> layers_spec = std::nullopt);
 
  protected:
   void Run() override;
@@ -67,6 +71,7 @@ class LoadWorker : public PromiseWorker {
   std::string path_;
   std::vector<char> bytes_;
   std::string device_;
+  std::optional<ModelConfig> layers_spec_;
   std::shared_ptr<ModelState> state_;
   std::string config_json_;
 };

@@ -78,7 +78,8 @@ Napi::Value ModelWrap::Layers(const Napi::CallbackInfo& info) {
 
 Napi::Object model_config_to_js(Napi::Env env, const ModelConfig& c) {
   auto out = Napi::Object::New(env);
-  out.Set("kind", c.kind == ModelKind::ResNet ? "resnet" : "cnn");
+  out.Set("kind", c.kind == ModelKind::ResNet ? "resnet" : c.kind == ModelKind::Layers ? "layers" : "cnn");
+  if (c.kind == ModelKind::Layers) out.Set("layersJson", c.layers_json);
   out.Set("depth", c.depth);
   out.Set("numClasses", c.num_classes);
   out.Set("channels", c.channels);
@@ -103,15 +104,18 @@ Napi::Value ModelWrap::Save(const Napi::CallbackInfo& info) {
   });
 }
 
-// load(path, bytes, device) -> { promise: { model, configJson }, cancel }
+// load(path, bytes, device, layersSpec?) -> { promise: { model, configJson }, cancel }
 // The bytes are the file TypeScript read and vetted: parsing them, not the path again, leaves no window to swap the file.
 Napi::Value ModelWrap::Load(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     auto bytes = info[1].As<Napi::Uint8Array>();
     std::vector<char> copy(reinterpret_cast<const char*>(bytes.Data()), reinterpret_cast<const char*>(bytes.Data()) + bytes.ByteLength());
+    // A layers checkpoint: TypeScript resolved its description into the model to build.
+    std::optional<ModelConfig> spec;
+    if (info.Length() > 3 && info[3].IsObject()) spec = model_config_from(info[3].As<Napi::Object>());
     return queue_job(env, new LoadWorker(env, info[0].As<Napi::String>().Utf8Value(), std::move(copy),
-                                         info[2].As<Napi::String>().Utf8Value()));
+                                         info[2].As<Napi::String>().Utf8Value(), std::move(spec)));
   });
 }
 

@@ -122,7 +122,9 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
   root.insert("version", kCheckpointVersion);
   root.insert("config", c.config_json);
   c10::impl::GenericDict model(c10::StringType::get(), c10::AnyType::get());
-  model.insert("kind", std::string(c.model.kind == ModelKind::ResNet ? "resnet" : "cnn"));
+  model.insert("kind", std::string(c.model.kind == ModelKind::ResNet ? "resnet" : c.model.kind == ModelKind::Layers ? "layers" : "cnn"));
+  // A layers model: its resolved description as JSON text (Model.load resolves it again).
+  if (c.model.kind == ModelKind::Layers) model.insert("layers", c.model.layers_json);
   model.insert("depth", static_cast<int64_t>(c.model.depth));
   model.insert("num_classes", static_cast<int64_t>(c.model.num_classes));
   model.insert("channels", static_cast<int64_t>(c.model.channels));
@@ -186,8 +188,14 @@ Checkpoint read_checkpoint(const std::vector<char>& bytes, const std::string& pa
   };
   if (!md.contains("kind") || !md.at("kind").isString()) fail(path, "field 'model.kind' is missing");
   const auto kind = md.at("kind").toStringRef();
-  if (kind != "cnn" && kind != "resnet") fail(path, "field 'model.kind' is '" + kind + "', expected 'cnn' or 'resnet'");
-  c.model.kind = kind == "resnet" ? ModelKind::ResNet : ModelKind::Cnn;
+  if (kind != "cnn" && kind != "resnet" && kind != "layers") {
+    fail(path, "field 'model.kind' is '" + kind + "', expected 'cnn', 'resnet' or 'layers'");
+  }
+  c.model.kind = kind == "resnet" ? ModelKind::ResNet : kind == "layers" ? ModelKind::Layers : ModelKind::Cnn;
+  if (c.model.kind == ModelKind::Layers) {
+    if (!md.contains("layers") || !md.at("layers").isString()) fail(path, "field 'model.layers' is missing or not a string");
+    c.model.layers_json = md.at("layers").toStringRef();
+  }
   c.model.depth = field("depth", 0, 1000);
   c.model.num_classes = field("num_classes", 2, 100000);
   c.model.channels = field("channels", 1, 64);

@@ -1,0 +1,5 @@
+export * from './layers.js';
+export { resolveLayers, shapeText, windowOutput, type ResolvedModel, type ResolvedNode } from './resolve.js';
+export { cnnLayers, resnetLayers } from './presets.js';
+export { describeModel, type DescribeOptions, type ModelDescription, type ModelKind } from './describe.js';
+export { layerConfigText, summaryRows } from './summary.js';
