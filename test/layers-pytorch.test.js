@@ -71,3 +71,37 @@ withTorch('Python loads a saved residual model into the generated module and pre
   t.log(`max |p_ours - p_python| = ${max.toExponential(2)}`);
   t.true(max < 1e-5, `probabilities differ by up to ${max}`);
 });
+
+const REWRITE = `
+import json, sys
+import torch
+ckpt = torch.load(sys.argv[1])
+layers = json.loads(ckpt["model"]["layers"])
+if sys.argv[3] == "wider":
+    layers[1]["units"] = 1 << 20
+    layers.append({"type": "dense", "units": 5})
+elif sys.argv[3] == "text":
+    layers = "not json"
+ckpt["model"]["layers"] = layers if isinstance(layers, str) else json.dumps(layers)
+torch.save(ckpt, sys.argv[2])
+`;
+
+withTorch('a layers checkpoint whose description was altered fails with CheckpointError, before any allocation', async (t) => {
+  const { Model, CheckpointError } = await import('../dist/index.js');
+  const train = await realImages(256);
+  const { model } = await trainModel({ model: { layers: [{ type: 'flatten' }, { type: 'dense', units: 5 }] }, train, epochs: 1, batchSize: 64, threads: 2 });
+  const path = join(dir, 'small.pt');
+  await model.save(path);
+  model.dispose();
+  writeFileSync(join(dir, 'rewrite.py'), REWRITE);
+  for (const [how, message] of [
+    ['wider', `field 'model.layers' describes ${785 * 2 ** 20 + 5 * 2 ** 20 + 5} parameters, more than the state_dict holds`],
+    ['text', "field 'model.layers' is not valid JSON"],
+  ]) {
+    const altered = join(dir, `altered-${how}.pt`);
+    const r = spawnSync(PYTHON, [join(dir, 'rewrite.py'), path, altered, how], { encoding: 'utf8' });
+    t.is(r.status, 0, r.stderr);
+    const error = await t.throwsAsync(Model.load(altered), { instanceOf: CheckpointError });
+    t.is(error.message, `${altered}: ${message}`);
+  }
+});

@@ -5,6 +5,7 @@
  * input like any option) into the spec the addon builds the model from.
  */
 import { CheckpointError, TorchfitError } from '../errors.js';
+import { isNdArray } from '../data/ndarray.js';
 import type { PickleValue } from '../data/pickle.js';
 import type { NativeModelSpec } from '../torch/native.js';
 import { nativeLayers } from './native-spec.js';
@@ -15,6 +16,15 @@ const MAX_JSON = 4 << 20;
 
 const isDict = (v: PickleValue | undefined): v is Record<string, PickleValue> =>
   typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof Set) && !ArrayBuffer.isView(v) && !('dtype' in v);
+
+function storedValues(state: PickleValue | undefined): number {
+  if (!isDict(state)) return 0;
+  let n = 0;
+  for (const value of Object.values(state)) {
+    if (isNdArray(value)) n += value.shape.reduce((a, b) => a * b, 1);
+  }
+  return n;
+}
 
 /**
  * The native spec of a layers checkpoint, or undefined for any other checkpoint
@@ -46,11 +56,17 @@ export function layersSpecOfCheckpoint(content: PickleValue, path: string): Nati
   } catch {
     throw new CheckpointError(path, "field 'model.layers' is not valid JSON");
   }
+  let resolved;
   try {
-    const resolved = resolveLayers(parsed, [channels, height, width], numClasses, 'layers');
-    return { kind: 'layers', depth: 0, numClasses, channels, height, width, layers: nativeLayers(resolved.nodes), layersJson: text };
+    resolved = resolveLayers(parsed, [channels, height, width], numClasses, 'layers');
   } catch (error) {
     if (error instanceof TorchfitError) throw new CheckpointError(path, `field 'model.layers' is not a valid description: ${error.message}`);
     throw error;
   }
+  // Building the model allocates its parameters before the weights are checked: a small file
+  // must not ask for more than the tensors it actually holds.
+  if (resolved.totalParams > storedValues(content.state_dict)) {
+    throw new CheckpointError(path, `field 'model.layers' describes ${resolved.totalParams} parameters, more than the state_dict holds`);
+  }
+  return { kind: 'layers', depth: 0, numClasses, channels, height, width, layers: nativeLayers(resolved.nodes), layersJson: text };
 }
