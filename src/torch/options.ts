@@ -1,7 +1,8 @@
 /**
  * trainModel()'s options: the one place with defaults and validation. Defaults
  * are the notebook's: batch 128, 25 epochs; the CNN with SGD(0.01) and
- * EarlyStopping(val_loss, patience 10); the ResNet with Adam(1e-3).
+ * EarlyStopping(val_loss, patience 10); the ResNet with Adam(1e-3). A model of the
+ * layers API ({ layers: [...] }, see src/models) trains with Adam(1e-3), no EarlyStopping.
  */
 import { availableParallelism } from 'node:os';
 
