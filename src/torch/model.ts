@@ -12,7 +12,7 @@ import { checkLabelRange, prepareImages, prepareLabels, type ImagesInput, type L
 import { runJob } from './job.js';
 import { native, type NativeModel } from './native.js';
 import { layersSpecOfCheckpoint } from '../models/checkpoint-spec.js';
-import { layersOf, modelName, type ModelKind } from '../models/describe.js';
+import { modelName, type ModelKind } from '../models/describe.js';
 import type { ResolvedLayer } from '../models/layers.js';
 import { resolveLayers } from '../models/resolve.js';
 import { summaryRows } from '../models/summary.js';
@@ -40,8 +40,8 @@ export interface ModelConfig {
   channels: number;
   height: number;
   width: number;
-  /** Every layer with every field filled: the model's own for 'layers', the expansion of a preset otherwise. */
-  layers: ResolvedLayer[];
+  /** A layers model's layers, every field filled (absent for the presets: describeModel expands them). */
+  layers?: ResolvedLayer[];
 }
 
 /** What a checkpoint carries besides the weights: the history and options of the run that made it. */
@@ -78,14 +78,15 @@ export class Model {
     registry.register(this, handle, this);
   }
 
-  /** Which model, its classes and input size, and the layers it is made of (also for the presets). */
+  /**
+   * Which model, its classes and input size; for a layers model, its layers with every field filled
+   * (describeModel(config) expands a preset's).
+   */
   get config(): ModelConfig {
+    const handle = this.live();
     if (this.cachedConfig) return this.cachedConfig;
-    const { hasOptimizerState: _unused, layersJson, layers: _native, ...spec } = this.live().config();
-    const layers = spec.kind === 'layers'
-      ? JSON.parse(layersJson!) as ResolvedLayer[]
-      : resolveLayers(layersOf(spec, spec.numClasses), [spec.channels, spec.height, spec.width], spec.numClasses).layers;
-    this.cachedConfig = { ...spec, layers };
+    const { hasOptimizerState: _unused, layersJson, layers: _native, ...spec } = handle.config();
+    this.cachedConfig = spec.kind === 'layers' ? { ...spec, layers: JSON.parse(layersJson!) as ResolvedLayer[] } : spec;
     return this.cachedConfig;
   }
 
@@ -158,7 +159,7 @@ export class Model {
     const layers = this.live().layers();
     if (config.kind === 'layers') {
       // The module's own rows (names, shapes, counts from its tensors), with the settings text of the description.
-      const described = summaryRows(resolveLayers(config.layers, [config.channels, config.height, config.width], config.numClasses));
+      const described = summaryRows(resolveLayers(config.layers!, [config.channels, config.height, config.width], config.numClasses));
       layers.forEach((row, i) => { row.config = described[i]?.config ?? ''; });
     }
     return summarize(config, layers);
