@@ -188,3 +188,25 @@ test('resolveLayers names paths under the prefix it is given', (t) => {
   t.is(error.option, 'layers[1].units');
   t.is(resolveLayers(cnnLayers(5), [1, 28, 28], 5).nodes[8].outputShape.join(), '1600');
 });
+
+test('the CLI prints the summary of a layers description file, with a branching graph\'s links', async (t) => {
+  const { spawnSync } = await import('node:child_process');
+  const { mkdtempSync, writeFileSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { fileURLToPath } = await import('node:url');
+  const dir = mkdtempSync(join(tmpdir(), 'torchfit-layers-cli-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const file = join(dir, 'model.json');
+  writeFileSync(file, JSON.stringify({ inputShape: [32, 32, 3], numClasses: 10, layers: [
+    { type: 'conv2d', filters: 8, kernelSize: 3, padding: 'same', activation: 'relu' },
+    { type: 'residual', layers: [{ type: 'batchNormalization' }, { type: 'conv2d', filters: 8, kernelSize: 3, padding: 'same' }], activation: 'relu' },
+    { type: 'globalAveragePooling2d' }, { type: 'dense', units: 10, activation: 'softmax' },
+  ] }));
+  const r = spawnSync(process.execPath, [fileURLToPath(new URL('../dist/cli.js', import.meta.url)), 'summary', '--layers', file], { encoding: 'utf8' });
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /^Model: "model"/);
+  t.regex(r.stdout, /add \(Add\) +\(None, 32, 32, 8\) +0 +conv2d\[0\]\[0\]/);
+  // conv 3*9*8 + 8 = 224; BN 32; conv 8*9*8 + 8 = 584; dense 8*10 + 10 = 90.
+  t.regex(r.stdout, /Total params: 930\n/);
+});
