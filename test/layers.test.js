@@ -210,3 +210,10 @@ test('the CLI prints the summary of a layers description file, with a branching 
   // conv 3*9*8 + 8 = 224; BN 32; conv 8*9*8 + 8 = 584; dense 8*10 + 10 = 90.
   t.regex(r.stdout, /Total params: 930\n/);
 });
+
+test('a preset on an image too small for it names the input shape', (t) => {
+  const error = t.throws(() => describeModel('cnn', { inputShape: [9, 9, 1] }), { instanceOf: InvalidOptionError });
+  t.is(error.option, 'inputShape');
+  t.is(error.message, "Invalid option inputShape: expected an image the 'cnn' preset can take (Invalid option model.layers[6].poolSize: expected a pool no larger than its 1x1 input with 'valid' padding (the output would have no pixels; use padding 'same' or a smaller window), received 2x2), received 9x9x1");
+  t.is(describeModel('cnn', { inputShape: [10, 10, 3], numClasses: 3 }).outputShapes.at(-1)[0], 3, '10x10 is the smallest');
+});

@@ -3,7 +3,7 @@
  * as its layer description, output shapes, Keras summary and parameter counts,
  * without building anything native.
  */
-import { InvalidOptionError } from '../errors.js';
+import { described, InvalidOptionError } from '../errors.js';
 import type { ModelSummary } from '../torch/types.js';
 import type { LayerSpec, ResolvedLayer } from './layers.js';
 import { checkResNetDepth, cnnLayers, resnetLayers } from './presets.js';
@@ -115,8 +115,15 @@ export function describeModel(spec: 'cnn' | 'resnet' | { kind: 'cnn' } | { kind:
   options: DescribeOptions = {}): ModelDescription {
   const { inputShape, numClasses } = checkInput(options);
   const choice = resolveModelChoice(spec);
-  const resolved = resolveLayers(layersOf(choice, numClasses), [inputShape[2], inputShape[0], inputShape[1]], numClasses,
-    choice.kind === 'layers' ? 'model.layers' : `model (${choice.kind} preset).layers`);
+  const chw: [number, number, number] = [inputShape[2], inputShape[0], inputShape[1]];
+  let resolved: ResolvedModel;
+  try {
+    resolved = resolveLayers(layersOf(choice, numClasses), chw, numClasses);
+  } catch (error) {
+    // A preset's layers are fixed: only the input can be wrong.
+    if (choice.kind === 'layers' || !(error instanceof InvalidOptionError)) throw error;
+    throw new InvalidOptionError('inputShape', `an image the '${choice.kind}' preset can take (${error.message})`, described(inputShape.join('x')));
+  }
   const summary = summaryOf(choice.kind, choice.depth, resolved);
   return {
     kind: choice.kind,
