@@ -3,6 +3,7 @@
  * The command line: train (the notebook end to end), info, dataset, report, summary, build.
  */
 import { spawnSync } from 'node:child_process';
+import { readFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -16,7 +17,8 @@ import { writeReport } from './report/report.js';
 import { formatSummary } from './report/summary.js';
 import { distributedFromEnv, type DistributedOptions } from './torch/distributed.js';
 import { info } from './torch/info.js';
-import { describeModel } from './torch/model.js';
+import { describeModel } from './models/describe.js';
+import type { LayerSpec } from './models/layers.js';
 import { packageRoot } from './torch/native.js';
 
 const HELP = `torchfit: train the Fashion-MNIST notebook's models on libtorch from Node.js
@@ -28,7 +30,8 @@ Commands:
   info               libtorch version, CUDA, devices and threads
   dataset            build data/fashion_mnist_dataset_{train,test}.npy from Debian's Fashion-MNIST
   report <run-dir>   re-render <run-dir>/report.html from its results.json
-  summary            print a model's Keras-style summary (--model, --depth)
+  summary            print a model's Keras-style summary (--model, --depth, or --layers FILE.json:
+                     { layers, inputShape?: [h, w, c], numClasses? } of the layers API)
   build              build the native addon in place (after an install that skipped scripts)
 
 train options (defaults are the notebook's):
@@ -242,10 +245,16 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'summary': {
-      const { values } = parseArgs({ args: rest, options: { model: { type: 'string' }, depth: { type: 'string' } }, strict: true });
+      const { values } = parseArgs({ args: rest, options: { model: { type: 'string' }, depth: { type: 'string' }, layers: { type: 'string' } }, strict: true });
+      if (values.layers !== undefined) {
+        const file = JSON.parse(await readFile(values.layers, 'utf8')) as { layers?: unknown; inputShape?: [number, number, number]; numClasses?: number };
+        const { summary } = describeModel({ layers: file.layers as LayerSpec[] }, { inputShape: file.inputShape, numClasses: file.numClasses });
+        console.log(formatSummary(summary));
+        return 0;
+      }
       const kind = values.model ?? 'cnn';
       if (kind !== 'cnn' && kind !== 'resnet') throw new UsageError(`--model expects cnn or resnet, got '${kind}'`);
-      const summary = describeModel(kind === 'cnn' ? { kind } : { kind, depth: int('depth', values.depth, 2, 2) });
+      const { summary } = describeModel(kind === 'cnn' ? { kind } : { kind, depth: int('depth', values.depth, 2, 2) });
       console.log(formatSummary(summary));
       return 0;
     }

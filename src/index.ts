@@ -5,4 +5,5 @@
 export * from './errors.js';
 export * from './data/index.js';
 export * from './torch/index.js';
+export * from './models/index.js';
 export * from './report/index.js';

@@ -26,7 +26,7 @@ function expectedResNetParams(depth, classes = 5) {
 }
 
 test('the CNN has Keras\'s 33,989 parameters and shapes', (t) => {
-  const summary = describeModel({ kind: 'cnn' });
+  const { summary } = describeModel({ kind: 'cnn' });
   t.is(summary.totalParams, 33989);
   t.is(summary.trainableParams, 30405);
   t.is(summary.nonTrainableParams, 3584);
@@ -44,7 +44,7 @@ for (const depth of [2, 8, 20]) {
   test(`ResNet v1 depth ${depth}: parameter count and output shape`, (t) => {
     const expected = expectedResNetParams(depth);
     if (depth === 2) t.is(expected, 62889);
-    const summary = describeModel({ kind: 'resnet', depth });
+    const { summary } = describeModel({ kind: 'resnet', depth });
     t.is(summary.totalParams, expected);
     const real = native().describeModel(spec('resnet', depth));
     t.is(real.trainableParams + real.nonTrainableParams, expected);
@@ -54,7 +54,7 @@ for (const depth of [2, 8, 20]) {
 }
 
 test('ResNet depth 2 is BN -> ReLU -> Conv(16) -> Flatten(12,544) -> Dense(5)', (t) => {
-  const summary = describeModel({ kind: 'resnet', depth: 2 });
+  const { summary } = describeModel({ kind: 'resnet', depth: 2 });
   t.deepEqual(summary.layers.map((l) => `${l.type}:${l.outputShape.join('x')}`), [
     'InputLayer:28x28x1', 'BatchNormalization:28x28x1', 'Activation:28x28x1', 'Conv2D:28x28x16', 'Flatten:12544', 'Dense:5',
   ]);

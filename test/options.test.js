@@ -7,7 +7,7 @@ const labels = (n, c = 5) => Int32Array.from({ length: n }, (_, i) => i % c);
 const base = () => ({ model: 'cnn', train: { x: images(8), y: labels(8) }, epochs: 1, batchSize: 4 });
 
 const cases = [
-  ['unknown model', { model: 'mlp' }, 'model', "Invalid option model: expected 'cnn', 'resnet', { kind: 'cnn' } or { kind: 'resnet', depth }, received \"mlp\""],
+  ['unknown model', { model: 'mlp' }, 'model', "Invalid option model: expected 'cnn', 'resnet', { kind: 'resnet', depth } or { layers: [...] }, received \"mlp\""],
   ['epochs 0', { epochs: 0 }, 'epochs', 'Invalid option epochs: expected an integer >= 1, received 0'],
   ['batch size 0', { batchSize: 0 }, 'batchSize', 'Invalid option batchSize: expected an integer >= 1, received 0'],
   ['batch larger than the data', { batchSize: 9 }, 'batchSize', 'Invalid option batchSize: expected at most the number of training images (8), received 9'],

@@ -11,12 +11,99 @@ int integer(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi:
 bool flag(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Boolean>().Value(); }
 std::string text(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::String>().Utf8Value(); }
 
+std::vector<int64_t> ints(const Napi::Object& o, const char* key) {
+  std::vector<int64_t> out;
+  const auto arr = o.Get(key).As<Napi::Array>();
+  for (uint32_t i = 0; i < arr.Length(); ++i) out.push_back(arr.Get(i).As<Napi::Number>().Int64Value());
+  return out;
+}
+
+template <typename E>
+E pick(const std::string& name, std::initializer_list<std::pair<const char*, E>> table) {
+  for (const auto& [key, value] : table) {
+    if (name == key) return value;
+  }
+  throw Error("ERR_INVALID_OPTION", "unknown layer setting '" + name + "'");
+}
+
+Activation activation_of(const Napi::Object& o) {
+  return pick<Activation>(text(o, "activation"), {{"linear", Activation::Linear}, {"relu", Activation::Relu},
+      {"sigmoid", Activation::Sigmoid}, {"tanh", Activation::Tanh}, {"softmax", Activation::Softmax},
+      {"elu", Activation::Elu}, {"gelu", Activation::Gelu}, {"leakyRelu", Activation::LeakyRelu}});
+}
+
+// One layer as models/native-spec.ts hands it over (already resolved and checked).
+LayerConfig layer_config_from(const Napi::Object& o) {
+  LayerConfig c;
+  c.type = pick<LayerType>(text(o, "type"), {{"conv2d", LayerType::Conv2d}, {"dense", LayerType::Dense},
+      {"batchNormalization", LayerType::BatchNorm}, {"activation", LayerType::Activation},
+      {"maxPooling2d", LayerType::MaxPool}, {"averagePooling2d", LayerType::AvgPool},
+      {"globalAveragePooling2d", LayerType::GlobalAvgPool}, {"flatten", LayerType::Flatten},
+      {"dropout", LayerType::Dropout}, {"residual", LayerType::Residual}});
+  c.input_shape = ints(o, "inputShape");
+  c.output_shape = ints(o, "outputShape");
+  auto pair = [&](const char* key, int64_t& h, int64_t& w) {
+    const auto v = ints(o, key);
+    h = v.at(0);
+    w = v.at(1);
+  };
+  switch (c.type) {
+    case LayerType::Conv2d:
+    case LayerType::Dense:
+      c.units = integer(o, c.type == LayerType::Conv2d ? "filters" : "units");
+      if (c.type == LayerType::Conv2d) {
+        pair("kernelSize", c.kernel_h, c.kernel_w);
+        pair("strides", c.stride_h, c.stride_w);
+        c.padding = text(o, "padding") == "same" ? Padding::Same : Padding::Valid;
+      }
+      c.activation = activation_of(o);
+      c.use_bias = flag(o, "useBias");
+      c.initializer = pick<Initializer>(text(o, "kernelInitializer"), {{"glorotUniform", Initializer::GlorotUniform},
+          {"glorotNormal", Initializer::GlorotNormal}, {"heNormal", Initializer::HeNormal}, {"heUniform", Initializer::HeUniform}});
+      c.l2 = num(o, "l2");
+      break;
+    case LayerType::BatchNorm:
+      c.momentum = num(o, "torchMomentum");
+      c.epsilon = num(o, "epsilon");
+      break;
+    case LayerType::Activation:
+      c.activation = activation_of(o);
+      break;
+    case LayerType::MaxPool:
+    case LayerType::AvgPool:
+      pair("poolSize", c.kernel_h, c.kernel_w);
+      pair("strides", c.stride_h, c.stride_w);
+      c.padding = text(o, "padding") == "same" ? Padding::Same : Padding::Valid;
+      break;
+    case LayerType::Dropout:
+      c.rate = num(o, "rate");
+      break;
+    case LayerType::Residual: {
+      c.activation = activation_of(o);
+      for (const char* key : {"layers", "shortcut"}) {
+        const auto list = o.Get(key).As<Napi::Array>();
+        auto& into = std::string(key) == "layers" ? c.body : c.shortcut;
+        for (uint32_t i = 0; i < list.Length(); ++i) into.push_back(layer_config_from(list.Get(i).As<Napi::Object>()));
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  return c;
+}
+
 }  // namespace
 
 ModelConfig model_config_from(const Napi::Object& spec) {
   ModelConfig c;
   const auto kind = text(spec, "kind");
-  c.kind = kind == "resnet" ? ModelKind::ResNet : ModelKind::Cnn;
+  c.kind = kind == "resnet" ? ModelKind::ResNet : kind == "layers" ? ModelKind::Layers : ModelKind::Cnn;
+  if (c.kind == ModelKind::Layers) {
+    const auto layers = spec.Get("layers").As<Napi::Array>();
+    for (uint32_t i = 0; i < layers.Length(); ++i) c.layers.push_back(layer_config_from(layers.Get(i).As<Napi::Object>()));
+    c.layers_json = text(spec, "layersJson");
+  }
   c.depth = integer(spec, "depth");
   c.num_classes = integer(spec, "numClasses");
   c.channels = integer(spec, "channels");

@@ -78,7 +78,8 @@ Napi::Value ModelWrap::Layers(const Napi::CallbackInfo& info) {
 
 Napi::Object model_config_to_js(Napi::Env env, const ModelConfig& c) {
   auto out = Napi::Object::New(env);
-  out.Set("kind", c.kind == ModelKind::ResNet ? "resnet" : "cnn");
+  out.Set("kind", c.kind == ModelKind::ResNet ? "resnet" : c.kind == ModelKind::Layers ? "layers" : "cnn");
+  if (c.kind == ModelKind::Layers) out.Set("layersJson", c.layers_json);
   out.Set("depth", c.depth);
   out.Set("numClasses", c.num_classes);
   out.Set("channels", c.channels);

@@ -122,7 +122,9 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
   root.insert("version", kCheckpointVersion);
   root.insert("config", c.config_json);
   c10::impl::GenericDict model(c10::StringType::get(), c10::AnyType::get());
-  model.insert("kind", std::string(c.model.kind == ModelKind::ResNet ? "resnet" : "cnn"));
+  model.insert("kind", std::string(c.model.kind == ModelKind::ResNet ? "resnet" : c.model.kind == ModelKind::Layers ? "layers" : "cnn"));
+  // A layers model: its resolved description as JSON text (Model.load resolves it again).
+  if (c.model.kind == ModelKind::Layers) model.insert("layers", c.model.layers_json);
   model.insert("depth", static_cast<int64_t>(c.model.depth));
   model.insert("num_classes", static_cast<int64_t>(c.model.num_classes));
   model.insert("channels", static_cast<int64_t>(c.model.channels));

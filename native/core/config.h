@@ -6,9 +6,11 @@
 #include <string>
 #include <vector>
 
+#include "core/models/layer_config.h"
+
 namespace torchfit {
 
-enum class ModelKind { Cnn, ResNet };
+enum class ModelKind { Cnn, ResNet, Layers };
 
 struct ModelConfig {
   ModelKind kind = ModelKind::Cnn;
@@ -17,6 +19,8 @@ struct ModelConfig {
   int channels = 1;       // input image, NCHW
   int height = 28;
   int width = 28;
+  std::vector<LayerConfig> layers;  // Layers only
+  std::string layers_json;          // Layers only: the description, as checkpoints store it
 };
 
 struct OptimizerConfig {

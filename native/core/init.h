@@ -14,6 +14,12 @@ void glorot_uniform_(torch::Tensor weight, at::Generator& gen);
 // (Keras divides by the std of a unit normal truncated at +-2 so the result has variance 2/fan_in).
 void he_normal_(torch::Tensor weight, at::Generator& gen);
 
+// glorot_normal: truncated like he_normal, variance 2 / (fan_in + fan_out).
+void glorot_normal_(torch::Tensor weight, at::Generator& gen);
+
+// he_uniform: U(-l, l), l = sqrt(6 / fan_in).
+void he_uniform_(torch::Tensor weight, at::Generator& gen);
+
 // Fans as Keras computes them for a torch weight (out, in[, kh, kw]).
 std::pair<double, double> keras_fans(const torch::Tensor& weight);
 

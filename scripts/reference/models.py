@@ -138,6 +138,28 @@ class ResNetV1(nn.Module):
         return L2 * sum(w.pow(2).sum() for w in self.l2_kernels())
 
 
+class ReluCNN(nn.Module):
+    """A relu CNN as a user would write it (torchfit's layers-API benchmark network):
+    Conv(32, 3, same) relu -> BN -> MaxPool -> Conv(64, 3, same) relu -> BN -> MaxPool ->
+    Flatten -> Dense(classes). Keras initialisers and BatchNorm settings, like the others."""
+
+    def __init__(self, num_classes=5):
+        super().__init__()
+        self.conv1 = init_glorot(nn.Conv2d(1, 32, 3, padding=1))
+        self.bn1 = keras_batchnorm(32)
+        self.conv2 = init_glorot(nn.Conv2d(32, 64, 3, padding=1))
+        self.bn2 = keras_batchnorm(64)
+        self.fc = init_glorot(nn.Linear(64 * 7 * 7, num_classes))
+
+    def forward(self, x):
+        x = F.max_pool2d(self.bn1(F.relu(self.conv1(x))), 2)   # 14x14x32
+        x = F.max_pool2d(self.bn2(F.relu(self.conv2(x))), 2)   # 7x7x64
+        return self.fc(torch.flatten(x, 1))
+
+    def regularization_loss(self):
+        return None
+
+
 def param_counts(model):
     """Keras-style counts: trainable = weights + BN gamma/beta; non-trainable = BN moving
     mean/var (num_batches_tracked is PyTorch bookkeeping and not counted)."""
@@ -154,4 +176,6 @@ def build_model(name, depth=2, num_classes=5):
         return CNN(num_classes)
     if name == "resnet":
         return ResNetV1(depth, num_classes)
-    raise ValueError(f"unknown model {name!r} (expected cnn or resnet)")
+    if name == "relu_cnn":
+        return ReluCNN(num_classes)
+    raise ValueError(f"unknown model {name!r} (expected cnn, resnet or relu_cnn)")

@@ -97,8 +97,8 @@ def main(argv=None):
     torch.manual_seed(args.seed)
     names = [m.strip() for m in args.models.split(",") if m.strip()]
     for name in names:
-        if name not in ("cnn", "resnet"):
-            sys.exit(f"--models: unknown model {name!r} (expected cnn and/or resnet)")
+        if name not in ("cnn", "resnet", "relu_cnn"):
+            sys.exit(f"--models: unknown model {name!r} (expected cnn, resnet and/or relu_cnn)")
 
     heldout_path = args.heldout
     if heldout_path is None:

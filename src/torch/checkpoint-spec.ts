@@ -12,6 +12,7 @@
 import { CheckpointError } from '../errors.js';
 import type { PickleValue } from '../data/pickle.js';
 import { isDict } from './checkpoint-values.js';
+import { layersSpecOfCheckpoint } from '../models/checkpoint-spec.js';
 import type { NativeModelSpec } from './native.js';
 
 /** Tensor name -> shape, for the entries of a state_dict. */
@@ -47,8 +48,15 @@ export function modelSpecFromCheckpoint(model: PickleValue | undefined, shapes: 
         height: int('height', 'height'), width: int('width', 'width'),
       };
       break;
+    case 'layers': {
+      // The description is resolved like an option; it may not hold more parameters than the file's tensors.
+      let stored = 0;
+      for (const shape of shapes.values()) stored += shape.reduce((a, b) => a * b, 1);
+      spec = layersSpecOfCheckpoint(model, stored, file);
+      break;
+    }
     default:
-      throw new CheckpointError(file, `field 'model.kind' is ${typeof kind === 'string' ? `'${clip(kind)}'` : 'missing'}, expected 'cnn' or 'resnet'`);
+      throw new CheckpointError(file, `field 'model.kind' is ${typeof kind === 'string' ? `'${clip(kind)}'` : 'missing'}, expected 'cnn', 'resnet' or 'layers'`);
   }
   checkArchitecture(spec, shapes, file);
   return spec;
@@ -100,6 +108,9 @@ export function checkArchitecture(spec: NativeModelSpec, shapes: ShapeTable, fil
       expect('fc.weight', [spec.numClasses, channels * h * w]);
       return;
     }
+    case 'layers':
+      // Bounded by the stored values when it was read; the native restore compares every name and shape.
+      return;
     default:
       throw new CheckpointError(file, `no shape check for model kind '${String((spec as { kind: unknown }).kind)}'`);
   }

@@ -1,5 +1,5 @@
 export { trainModel, historyFrom, type TrainResult, type TrainOptions } from './train.js';
-export { Model, describeModel, summarize, type LoadOptions, type ModelMetadata, type PredictOptions } from './model.js';
+export { Model, summarize, type ModelConfig, type LoadOptions, type ModelMetadata, type PredictOptions } from './model.js';
 export { Tensor, type TensorDType } from './tensor.js';
 export { info, liveTensors, type RuntimeInfo } from './info.js';
 export { distributedFromEnv, type DistributedOptions } from './distributed.js';

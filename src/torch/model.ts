@@ -8,7 +8,11 @@ import { CheckpointError, described, InvalidOptionError, TorchfitError } from '.
 import type { NdArray } from '../data/ndarray.js';
 import { checkLabelRange, prepareImages, prepareLabels, type ImagesInput, type LabelsInput } from './inputs.js';
 import { runJob } from './job.js';
-import { native, type NativeModel, type NativeModelSpec } from './native.js';
+import { native, type NativeModel } from './native.js';
+import { modelName, type ModelKind } from '../models/describe.js';
+import type { ResolvedLayer } from '../models/layers.js';
+import { resolveLayers } from '../models/resolve.js';
+import { summaryRows } from '../models/summary.js';
 import { resolveDevice } from './options.js';
 import { readCheckpoint, readCheckpointFile } from './checkpoint-file.js';
 import type { History, ModelSummary } from './types.js';
@@ -24,6 +28,19 @@ export interface LoadOptions {
 export interface PredictOptions {
   batchSize?: number;
   signal?: AbortSignal;
+}
+
+/** A model's architecture (Model.config): which model, its classes and input, and its layers. */
+export interface ModelConfig {
+  kind: ModelKind;
+  /** ResNet only; 0 otherwise. */
+  depth: number;
+  numClasses: number;
+  channels: number;
+  height: number;
+  width: number;
+  /** A layers model's layers, every field filled (absent for the presets: describeModel expands them). */
+  layers?: ResolvedLayer[];
 }
 
 /** What a checkpoint carries besides the weights: the history and options of the run that made it. */
@@ -51,6 +68,7 @@ export class Model {
   readonly handle: NativeModel;
   /** The history and options of the run that produced it (also saved in checkpoints). */
   metadata: ModelMetadata;
+  private cachedConfig?: ModelConfig;
 
   /** @internal */
   constructor(handle: NativeModel, metadata: ModelMetadata = {}) {
@@ -59,10 +77,16 @@ export class Model {
     registry.register(this, handle, this);
   }
 
-  /** 'cnn' or 'resnet', depth, classes and input size. */
-  get config(): NativeModelSpec {
-    const { hasOptimizerState: _unused, ...config } = this.live().config();
-    return config;
+  /**
+   * Which model, its classes and input size; for a layers model, its layers with every field filled
+   * (describeModel(config) expands a preset's).
+   */
+  get config(): ModelConfig {
+    const handle = this.live();
+    if (this.cachedConfig) return this.cachedConfig;
+    const { hasOptimizerState: _unused, layersJson, layers: _native, ...spec } = handle.config();
+    this.cachedConfig = spec.kind === 'layers' ? { ...spec, layers: JSON.parse(layersJson!) as ResolvedLayer[] } : spec;
+    return this.cachedConfig;
   }
 
   get device(): string {
@@ -131,7 +155,13 @@ export class Model {
    */
   summary(): ModelSummary {
     const config = this.config;
-    return summarize(config, this.live().layers());
+    const layers = this.live().layers();
+    if (config.kind === 'layers') {
+      // The module's own rows (names, shapes, counts from its tensors), with the settings text of the description.
+      const described = summaryRows(resolveLayers(config.layers!, [config.channels, config.height, config.width], config.numClasses));
+      layers.forEach((row, i) => { row.config = described[i]?.config ?? ''; });
+    }
+    return summarize(config, layers);
   }
 
   /**
@@ -215,12 +245,12 @@ function batchSizeOf(options: PredictOptions): number {
 }
 
 /** Keras's totals from a layer table. */
-export function summarize(config: NativeModelSpec, layers: ModelSummary['layers']): ModelSummary {
+export function summarize(config: Omit<ModelConfig, 'layers'> & { layers?: readonly ResolvedLayer[] }, layers: ModelSummary['layers']): ModelSummary {
   const totalParams = layers.reduce((sum, l) => sum + l.params, 0);
   const trainableParams = layers.reduce((sum, l) => sum + l.trainableParams, 0);
   return {
     kind: config.kind,
-    name: config.kind === 'cnn' ? 'model_cnn5' : `resnet_v1_depth${config.depth}`,
+    name: modelName(config.kind, config.depth, config.layers ?? []),
     ...(config.kind === 'resnet' ? { depth: config.depth } : {}),
     inputShape: [config.height, config.width, config.channels],
     numClasses: config.numClasses,
@@ -229,21 +259,6 @@ export function summarize(config: NativeModelSpec, layers: ModelSummary['layers'
     trainableParams,
     nonTrainableParams: totalParams - trainableParams,
   };
-}
-
-/**
- * The summary of a model before training it (nothing is trained).
- *
- * @example
- * describeModel({ kind: 'resnet', depth: 20 }).totalParams;
- */
-export function describeModel(choice: { kind: 'cnn' } | { kind: 'resnet'; depth: number }, input = { numClasses: 5, height: 28, width: 28 }): ModelSummary {
-  const depth = choice.kind === 'resnet' ? choice.depth : 0;
-  if (choice.kind === 'resnet' && (!Number.isInteger(depth) || depth < 2 || (depth - 2) % 6 !== 0)) {
-    throw new InvalidOptionError('model.depth', 'a ResNet v1 depth 6n+2 (2, 8, 14, 20, 32, 44, ...)', depth);
-  }
-  const spec: NativeModelSpec = { kind: choice.kind, depth, numClasses: input.numClasses, channels: 1, height: input.height, width: input.width };
-  return summarize(spec, native().describeModel(spec).layers);
 }
 
 // Whatever the addon throws while restoring (a mismatch it found, out of memory, a libtorch error)

@@ -9,6 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { AddonLoadError } from '../errors.js';
+import type { NativeLayer } from '../models/native-spec.js';
 import type { BatchLog, EpochLog, LayerSummary } from './types.js';
 
 /** The package root (two levels above dist/torch/). */
@@ -20,12 +21,16 @@ export interface NativeJob<T> {
 }
 
 export interface NativeModelSpec {
-  kind: 'cnn' | 'resnet';
+  kind: 'cnn' | 'resnet' | 'layers';
   depth: number;
   numClasses: number;
   channels: number;
   height: number;
   width: number;
+  /** Layers models: the resolved layers with their shapes (models/native-spec.ts). */
+  layers?: NativeLayer[];
+  /** Layers models: JSON of the resolved layer description, stored in checkpoints. */
+  layersJson?: string;
 }
 
 export interface NativeTrainConfig {

@@ -1,18 +1,22 @@
 /**
  * trainModel()'s options: the one place with defaults and validation. Defaults
  * are the notebook's: batch 128, 25 epochs; the CNN with SGD(0.01) and
- * EarlyStopping(val_loss, patience 10); the ResNet with Adam(1e-3).
+ * EarlyStopping(val_loss, patience 10); the ResNet with Adam(1e-3). A model of the
+ * layers API ({ layers: [...] }, see src/models) trains with Adam(1e-3), no EarlyStopping.
  */
 import { availableParallelism } from 'node:os';
 
 import { described, describeValue, InvalidOptionError } from '../errors.js';
 import { resolveDistributed, type DistributedOptions, type ResolvedDistributed } from './distributed.js';
 import type { ImagesInput, LabelsInput } from './inputs.js';
-import type { KernelChoice, NativeModelSpec, NativeTrainConfig } from './native.js';
+import { resolveModelChoice, type ModelChoiceResolved } from '../models/describe.js';
+import type { ModelSpec } from '../models/layers.js';
+import type { KernelChoice, NativeTrainConfig } from './native.js';
 import type { BatchLog, EpochLog } from './types.js';
 import type { Model } from './model.js';
 
-export type ModelChoice = 'cnn' | 'resnet' | { kind: 'cnn' } | { kind: 'resnet'; depth?: number };
+/** 'cnn', 'resnet', { kind: 'resnet', depth } or your own { layers: [...] } (see the layers API). */
+export type ModelChoice = ModelSpec;
 
 export type OptimizerName = 'sgd' | 'adam';
 export interface OptimizerOptions {
@@ -82,7 +86,8 @@ export interface TrainOptions {
 }
 
 export interface ResolvedOptions {
-  model: Omit<NativeModelSpec, 'numClasses' | 'channels' | 'height' | 'width'>;
+  /** Layers models are resolved in trainModel, once the input shape and classes are known. */
+  model: ModelChoiceResolved;
   config: Omit<NativeTrainConfig, 'device' | 'distributed'> & { device: 'auto' | string };
   /** Chosen backend still 'auto' here: it depends on the device. */
   distributed?: ResolvedDistributed;
@@ -100,21 +105,11 @@ const KNOWN_OPTIONS = new Set([
 ]);
 
 /** Resolves the model choice; ResNet depth must be 6n+2. */
-export function resolveModel(choice: unknown): { kind: 'cnn' | 'resnet'; depth: number } {
-  if (choice === 'cnn' || (typeof choice === 'object' && choice !== null && (choice as { kind?: unknown }).kind === 'cnn')) {
-    return { kind: 'cnn', depth: 0 };
-  }
-  if (choice === 'resnet' || (typeof choice === 'object' && choice !== null && (choice as { kind?: unknown }).kind === 'resnet')) {
-    const depth = typeof choice === 'object' ? ((choice as { depth?: unknown }).depth ?? 2) : 2;
-    if (!isInt(depth, 2, 1000) || (depth - 2) % 6 !== 0) {
-      throw new InvalidOptionError('model.depth', 'a ResNet v1 depth 6n+2 (2, 8, 14, 20, 32, 44, ...)', depth);
-    }
-    return { kind: 'resnet', depth };
-  }
-  throw new InvalidOptionError('model', "'cnn', 'resnet', { kind: 'cnn' } or { kind: 'resnet', depth }", choice);
+export function resolveModel(choice: unknown): ModelChoiceResolved {
+  return resolveModelChoice(choice);
 }
 
-function resolveOptimizer(value: unknown, kind: 'cnn' | 'resnet'): NativeTrainConfig['optimizer'] {
+function resolveOptimizer(value: unknown, kind: ModelChoiceResolved['kind']): NativeTrainConfig['optimizer'] {
   const given: Partial<OptimizerOptions> =
     value === undefined ? { name: kind === 'cnn' ? 'sgd' : 'adam' } : typeof value === 'string' ? { name: value as OptimizerName } : (value as OptimizerOptions);
   if (typeof given !== 'object' || given === null || (given.name !== 'sgd' && given.name !== 'adam')) {
@@ -143,7 +138,7 @@ function resolveOptimizer(value: unknown, kind: 'cnn' | 'resnet'): NativeTrainCo
   return out;
 }
 
-function resolveEarlyStopping(value: unknown, kind: 'cnn' | 'resnet', hasValidation: boolean): NativeTrainConfig['earlyStopping'] {
+function resolveEarlyStopping(value: unknown, kind: ModelChoiceResolved['kind'], hasValidation: boolean): NativeTrainConfig['earlyStopping'] {
   const off = { enabled: false, monitor: 'val_loss' as const, mode: 'min' as const, patience: 0, minDelta: 0, restoreBestWeights: false };
   const wanted = value === undefined ? kind === 'cnn' && hasValidation : value !== false;
   if (!wanted) return off;

@@ -7,6 +7,7 @@ import { checkLabelRange, prepareImages, prepareLabels } from './inputs.js';
 import { runJob } from './job.js';
 import { Model } from './model.js';
 import { native, type NativeDataSpec } from './native.js';
+import { nativeModelSpec } from '../models/native-spec.js';
 import { resolveDevice, resolveOptions, type TrainOptions } from './options.js';
 import { progressPrinter } from './progress.js';
 import type { EpochLog, History } from './types.js';
@@ -103,6 +104,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     throw new InvalidOptionError('train.x.shape', 'images of at least 8x8 pixels', described(trainX.shape.slice(2).join('x')));
   }
 
+  const modelSpec = nativeModelSpec(resolved.model, numClasses, [trainX.shape[1]!, trainX.shape[2]!, trainX.shape[3]!]);
   const binding = native();
   const runtime = binding.info();
   const device = resolveDevice(resolved.config.device, runtime.cudaAvailable);
@@ -116,6 +118,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     if (!(resume instanceof Model)) throw new InvalidOptionError('resume', 'a Model', resume);
     const c = resume.config;
     if (c.kind !== resolved.model.kind || (c.kind === 'resnet' && c.depth !== resolved.model.depth) || c.numClasses !== numClasses ||
+        (c.kind === 'layers' && JSON.stringify(c.layers) !== modelSpec.layersJson) ||
         c.height !== trainX.shape[2] || c.width !== trainX.shape[3]) {
       throw new InvalidOptionError('resume', `a Model of the same architecture (${resolved.model.kind}, ${numClasses} classes, ${trainX.shape[2]}x${trainX.shape[3]})`,
         `${c.kind}${c.kind === 'resnet' ? ` depth ${c.depth}` : ''}, ${c.numClasses} classes, ${c.height}x${c.width}`);
@@ -140,7 +143,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     () =>
       binding.train(
         {
-          model: { ...resolved.model, numClasses, channels: trainX.shape[1], height: trainX.shape[2], width: trainX.shape[3] },
+          model: modelSpec,
           config: { ...resolved.config, device, ...(distributed ? { distributed } : {}) },
           train: { x: trainX.data, shape: trainX.shape, y: trainY.data },
           ...(validation ? { validation } : {}),
@@ -203,7 +206,7 @@ function describeOptions(resolved: ReturnType<typeof resolveOptions>, numClasses
   distributed: { worldSize: number; backend: string } | undefined): Record<string, unknown> {
   const { epochLearningRates, ...config } = resolved.config;
   return {
-    model: resolved.model, numClasses, ...config, device, lrSchedule: epochLearningRates.length > 0 ? epochLearningRates : undefined,
+    model: resolved.model.kind === 'layers' ? { kind: 'layers' } : resolved.model, numClasses, ...config, device, lrSchedule: epochLearningRates.length > 0 ? epochLearningRates : undefined,
     // The training setting (not the rank or the address): the same in every rank's model.
     ...(distributed ? { distributed: { worldSize: distributed.worldSize, backend: distributed.backend } } : {}),
   };

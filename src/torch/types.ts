@@ -61,9 +61,9 @@ export interface LayerSummary {
 
 /** Model.summary(): the layer table and Keras's totals. */
 export interface ModelSummary {
-  /** 'cnn' or 'resnet'. */
-  kind: 'cnn' | 'resnet';
-  /** Keras-like model name, e.g. 'model_cnn5' or 'resnet_v1_depth2'. */
+  /** 'cnn', 'resnet' or 'layers' (a model of the layers API). */
+  kind: 'cnn' | 'resnet' | 'layers';
+  /** Keras-like model name, e.g. 'model_cnn5', 'resnet_v1_depth2', 'sequential' (a layers model) or 'model' (one with residual blocks). */
   name: string;
   depth?: number;
   inputShape: number[];

@@ -222,7 +222,7 @@ function descriptions(add) {
   add('description-64-channels', model({ channels: 64 }), CKPT, /state_dict entry 'conv1\.weight' has shape \[32, 1, 3, 3\], the model expects \[32, 64, 3, 3\]/);
   add('description-resnet-depth-998', model({ kind: 'resnet', depth: 998 }), CKPT, /state_dict has 0 residual blocks, a depth-998 ResNet has 498/);
   add('description-resnet-depth-5', model({ kind: 'resnet', depth: 5 }), CKPT, /field 'model\.depth' is 5, expected a ResNet v1 depth 6n\+2/);
-  add('description-unknown-kind', model({ kind: 'transformer' }), CKPT, /field 'model\.kind' is 'transformer', expected 'cnn' or 'resnet'/);
+  add('description-unknown-kind', model({ kind: 'transformer' }), CKPT, /field 'model\.kind' is 'transformer', expected 'cnn', 'resnet' or 'layers'/);
   add('description-float-height', model({ height: F(28.5) }), CKPT, /field 'model\.height' is missing or not an integer/);
 
   const opt = (changes) => archiveOf(cnnCheckpoint({ optimizer: { ...cnnCheckpoint().optimizer, ...changes } }));

@@ -2,6 +2,7 @@
 #include "core/init.h"
 #include "core/models/cnn.h"
 #include "core/models/resnet.h"
+#include "core/models/sequential.h"
 
 namespace torchfit {
 
@@ -12,6 +13,8 @@ std::shared_ptr<Classifier> make_classifier(const ModelConfig& config, uint64_t 
       return std::make_shared<Cnn>(config, gen);
     case ModelKind::ResNet:
       return std::make_shared<ResNet>(config, gen);
+    case ModelKind::Layers:
+      return std::make_shared<Sequential>(config, gen, seed);
   }
   throw Error("ERR_INVALID_OPTION", "unknown model kind");
 }
