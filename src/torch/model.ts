@@ -8,7 +8,8 @@ import { resolve } from 'node:path';
 import { CheckpointError, described, InvalidOptionError, TorchfitError } from '../errors.js';
 import type { NdArray } from '../data/ndarray.js';
 import { readTorchArchive } from '../data/torch-file.js';
-import { checkLabelRange, prepareImages, prepareLabels, type ImagesInput, type LabelsInput } from './inputs.js';
+import { checkImageSizeFor } from './image-size.js';
+import { checkDataFormat, checkLabelRange, prepareImages, prepareLabels, type DataFormat, type ImagesInput, type LabelsInput } from './inputs.js';
 import { runJob } from './job.js';
 import { native, type NativeModel, type NativeModelSpec } from './native.js';
 import { resolveDevice } from './options.js';
@@ -24,6 +25,8 @@ export interface LoadOptions {
 export interface PredictOptions {
   batchSize?: number;
   signal?: AbortSignal;
+  /** Layout of 4-D images; default: read from the shape, as trainModel does. */
+  dataFormat?: DataFormat;
 }
 
 /** What a checkpoint carries besides the weights: the history and options of the run that made it. */
@@ -80,12 +83,12 @@ export class Model {
    * const { loss, accuracy } = await model.evaluate(xTest, yTestOneHot);
    */
   async evaluate(x: ImagesInput, y: LabelsInput, options: PredictOptions = {}): Promise<{ loss: number; accuracy: number }> {
-    const images = this.checkImages(x, 'x');
+    const images = this.checkImages(x, 'x', options);
     const labels = prepareLabels(y, images.shape[0], 'y');
     checkLabelRange(labels, this.config.numClasses, 'y');
     const batchSize = batchSizeOf(options);
     const handle = this.live();
-    const result = await runJob(() => handle.evaluate(images.data, images.shape, labels.data, batchSize), options.signal);
+    const result = await runJob(() => handle.evaluate(images.data, images.shape, labels.data, batchSize, images.channelsLast), options.signal);
     return { loss: result.loss, accuracy: result.accuracy };
   }
 
@@ -96,11 +99,11 @@ export class Model {
    * const probs = await model.predict(images);
    */
   async predict(x: ImagesInput, options: PredictOptions = {}): Promise<NdArray> {
-    const images = this.checkImages(x, 'x');
+    const images = this.checkImages(x, 'x', options);
     const batchSize = batchSizeOf(options);
     const handle = this.live();
     const classes = this.config.numClasses;  // read now: the model may be disposed while the job runs
-    const data = await runJob(() => handle.predict(images.data, images.shape, batchSize), options.signal);
+    const data = await runJob(() => handle.predict(images.data, images.shape, batchSize, images.channelsLast), options.signal);
     return { dtype: 'float32', shape: [images.shape[0], classes], data };
   }
 
@@ -149,8 +152,8 @@ export class Model {
   /**
    * Loads a checkpoint written by save() (weights, optimizer state, metadata),
    * or a plain PyTorch state_dict (`torch.save(model.state_dict(), path)` from
-   * the Python reference port; the architecture is read from its keys and
-   * shapes, `imageSize` gives the image size, default 28x28). The file is read
+   * the Python reference port; the architecture and the channel count are read
+   * from its keys and shapes, `imageSize` gives the image size, default 28x28). The file is read
    * with our own zip reader and restricted unpickler: only tensors, dicts,
    * lists and plain values are accepted, nothing in it is ever executed.
    * Throws CheckpointError for a broken or mismatched file, PickleSecurityError
@@ -172,7 +175,11 @@ export class Model {
       throw new CheckpointError(path, `cannot open: ${(error as Error).message}`);
     }
     const content = readTorchArchive(bytes, path);
-    if (!isTorchfitCheckpoint(content)) return Model.fromStateDict(plainStateDict(content, path, imageSize), path, device);
+    if (!isTorchfitCheckpoint(content)) {
+      const sd = plainStateDict(content, path, imageSize);
+      checkImageSizeFor(sd.spec, sd.spec.height, sd.spec.width, 'imageSize');
+      return Model.fromStateDict(sd, path, device);
+    }
     let result;
     try {
       result = await runJob(() => binding.NativeModel.load(resolve(path), bytes, device));
@@ -210,11 +217,12 @@ export class Model {
     this.handle.dispose();
   }
 
-  private checkImages(x: ImagesInput, name: string) {
-    const images = prepareImages(x, name);
+  private checkImages(x: ImagesInput, name: string, options: PredictOptions) {
+    const images = prepareImages(x, name, checkDataFormat(options.dataFormat));
     const c = this.config;
-    if (images.shape[2] !== c.height || images.shape[3] !== c.width) {
-      throw new InvalidOptionError(`${name}.shape`, `${c.height}x${c.width} images for this model`, described(`${images.shape[2]}x${images.shape[3]}`));
+    if (images.shape[2] !== c.height || images.shape[3] !== c.width || images.shape[1] !== c.channels) {
+      throw new InvalidOptionError(`${name}.shape`, `${c.height}x${c.width} images with ${c.channels} channel(s) for this model`,
+        described(`${images.shape[2]}x${images.shape[3]} with ${images.shape[1]} channel(s)`));
     }
     return images;
   }
@@ -266,12 +274,16 @@ export function summarize(config: NativeModelSpec, layers: ModelSummary['layers'
  * @example
  * describeModel({ kind: 'resnet', depth: 20 }).totalParams;
  */
-export function describeModel(choice: { kind: 'cnn' } | { kind: 'resnet'; depth: number }, input = { numClasses: 5, height: 28, width: 28 }): ModelSummary {
+export function describeModel(choice: { kind: 'cnn' } | { kind: 'resnet'; depth: number },
+  input: { numClasses: number; height: number; width: number; channels?: number } = { numClasses: 5, height: 28, width: 28 }): ModelSummary {
   const depth = choice.kind === 'resnet' ? choice.depth : 0;
   if (choice.kind === 'resnet' && (!Number.isInteger(depth) || depth < 2 || (depth - 2) % 6 !== 0)) {
     throw new InvalidOptionError('model.depth', 'a ResNet v1 depth 6n+2 (2, 8, 14, 20, 32, 44, ...)', depth);
   }
-  const spec: NativeModelSpec = { kind: choice.kind, depth, numClasses: input.numClasses, channels: 1, height: input.height, width: input.width };
+  const channels = input.channels ?? 1;
+  if (!Number.isInteger(channels) || channels < 1 || channels > 4096) throw new InvalidOptionError('channels', 'an integer from 1 to 4096', channels);
+  checkImageSizeFor(choice, input.height, input.width, 'height/width');
+  const spec: NativeModelSpec = { kind: choice.kind, depth, numClasses: input.numClasses, channels, height: input.height, width: input.width };
   return summarize(spec, native().describeModel(spec).layers);
 }
 
@@ -283,8 +295,8 @@ function asCheckpointError(error: unknown, path: string): unknown {
 
 function checkImageSize(size: unknown): [number, number] {
   if (size === undefined) return [28, 28];
-  if (!Array.isArray(size) || size.length !== 2 || !size.every((v) => Number.isInteger(v) && v >= 8 && v <= 4096)) {
-    throw new InvalidOptionError('imageSize', '[height, width] with integers from 8 to 4096', size);
+  if (!Array.isArray(size) || size.length !== 2 || !size.every((v) => Number.isInteger(v) && v >= 1 && v <= 4096)) {
+    throw new InvalidOptionError('imageSize', '[height, width] with integers from 1 to 4096', size);
   }
   return [size[0], size[1]];
 }
