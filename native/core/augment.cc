@@ -15,7 +15,7 @@ double draw_shift(double range, bool integer, int64_t size, double u, double sig
   if (range <= 0) return 0;
   if (integer) {
     const double magnitude = std::min(std::floor(u * range), range - 1);
-    return sign_u < 0.5 ? -magnitude : magnitude;
+    return sign_u < 0.5 && magnitude > 0 ? -magnitude : magnitude;
   }
   const double s = (2 * u - 1) * range;
   return range < 1 ? s * static_cast<double>(size) : s;
