@@ -185,3 +185,31 @@ test('folder problems: no class folders, an empty class folder, bad options', as
   error = await t.throwsAsync(loadImageFolder(folders.grey, { size: [8, 8], onError: 'ignore' }), { instanceOf: InvalidOptionError });
   t.is(error.option, 'onError');
 });
+
+test('torchfit train --images DIR trains on the folder and writes the usual report', async (t) => {
+  t.timeout(300_000);
+  const { spawnSync } = await import('node:child_process');
+  const { existsSync, readFileSync } = await import('node:fs');
+  const { fileURLToPath } = await import('node:url');
+  const cliPath = fileURLToPath(new URL('../dist/cli.js', import.meta.url));
+  const dir = join(root, 'cli-folder');
+  const big = await realImages(90);
+  for (const [c, name] of ['shirts', 'shoes', 'bags'].entries()) {
+    mkdirSync(join(dir, name), { recursive: true });
+    for (let j = 0; j < 30; j++) {
+      await sharp(Buffer.from(tinted(big.x, c * 30 + j, [0.9, 0.6, 0.3])), { raw: { width: 28, height: 28, channels: 3 } }).png().toFile(join(dir, name, `${j}.png`));
+    }
+  }
+  const out = join(root, 'cli-run');
+  const r = spawnSync(process.execPath, [cliPath, 'train', '--images', dir, '--image-size', '16x16', '--model', 'cnn', '--epochs', '1',
+    '--batch-size', '8', '--threads', '1', '--verbose', '0', '--out', out], { encoding: 'utf8' });
+  t.is(r.status, 0, r.stderr);
+  t.regex(r.stdout, /Loaded .*cli-folder in [\d.]+ s: features \(90, 16, 16, 3\), target \(90\)/);
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  t.true(html.includes('90 colour images (3 channels) of 16 × 16 pixels in 3 classes'));
+  for (const name of ['shirts', 'shoes', 'bags']) t.true(html.includes(name));
+  t.true(existsSync(join(out, 'cnn.pt')));
+  const usage = spawnSync(process.execPath, [cliPath, 'train', '--images', dir, '--image-size', '16'], { encoding: 'utf8' });
+  t.is(usage.status, 2);
+  t.regex(usage.stderr, /--image-size expects HEIGHTxWIDTH from 1x1 to 4096x4096, got '16'/);
+});
