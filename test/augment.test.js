@@ -26,8 +26,8 @@ function params(rows) {
   return out;
 }
 
-function augment(x, shape, options, p, seed = 0) {
-  return native()._augmentBatch(x, shape, resolveAugment(options), seed, p);
+function augment(x, shape, options, p, seed = 0, tensorOps = false) {
+  return native()._augmentBatch(x, shape, resolveAugment(options), seed, p, tensorOps);
 }
 
 /** Index k outside [0, n) mapped as scipy's modes map it; -1 for 'constant' outside. */
@@ -123,6 +123,20 @@ test('the same seed gives the same images; another seed other images', (t) => {
   t.notDeepEqual(a.images, c.images);
 });
 
+test('the CPU loop and the tensor ops (the path of other devices) give the same images in every fill mode', (t) => {
+  const shape = [16, 3, 9, 11];
+  const x = Float32Array.from({ length: 16 * 3 * 9 * 11 }, (_, i) => Math.cos(i * 1.3));
+  for (const fillMode of ['nearest', 'constant', 'reflect']) {
+    const options = { rotation: 180, widthShift: 0.4, heightShift: 3.5, zoom: [0.5, 2], fillMode, cval: -2, horizontalFlip: true, randomCrop: { padding: 2 } };
+    const loop = augment(x, shape, options, undefined, 21);
+    const ops = augment(x, shape, options, undefined, 21, true);
+    t.deepEqual(loop.params, ops.params);
+    let worst = 0;
+    for (let i = 0; i < x.length; i++) worst = Math.max(worst, Math.abs(loop.images[i] - ops.images[i]));
+    t.true(worst <= 1e-6, `${fillMode}: max difference ${worst}`);
+  }
+});
+
 const hasScipy = pythonHas('numpy', 'scipy.ndimage');
 (hasScipy ? test : test.skip)('rotation, shifts and zoom match scipy.ndimage.affine_transform with Keras\'s matrix, in every fill mode', (t) => {
   const shape = [3, 2, 6, 7];
@@ -133,7 +147,9 @@ const hasScipy = pythonHas('numpy', 'scipy.ndimage');
     { [ROT]: 0, [ROW]: 0, [COL]: 0, [ZR]: 0.6, [ZC]: 1.5 },
   ];
   for (const mode of ['nearest', 'constant', 'reflect']) {
-    const ours = augment(x, shape, { rotation: 90, widthShift: 0.5, heightShift: 0.5, zoom: [0.5, 1.5], fillMode: mode, cval: 0.25 }, params(draws)).images;
+    const options = { rotation: 90, widthShift: 0.5, heightShift: 0.5, zoom: [0.5, 1.5], fillMode: mode, cval: 0.25 };
+    const ours = augment(x, shape, options, params(draws)).images;
+    const ops = augment(x, shape, options, params(draws), 0, true).images;
     // Keras's apply_affine_transform: rotation @ shift @ zoom, about the centre; scipy order 1.
     const expected = pyJson(`
 import json, sys
@@ -155,8 +171,8 @@ for img, p in zip(x, d['draws']):
 print(json.dumps(np.array(out).ravel().tolist()))
 `, [], JSON.stringify({ x: Array.from(x), shape, mode, cval: 0.25, draws: draws.map((p) => ({ rot: p[ROT], row: p[ROW], col: p[COL], zr: p[ZR], zc: p[ZC] })) }));
     let worst = 0;
-    for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(ours[i] - expected[i]));
-    t.true(worst < 1e-5, `${mode}: max |ours - scipy| = ${worst}`);
+    for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(ours[i] - expected[i]), Math.abs(ops[i] - expected[i]));
+    t.true(worst < 1e-5, `${mode}: max |ours - scipy| = ${worst} (CPU loop and tensor ops)`);
   }
 });
 

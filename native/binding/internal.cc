@@ -122,9 +122,10 @@ Napi::Value ToNchw(const Napi::CallbackInfo& info) {
   });
 }
 
-// _augmentBatch(float32 (N, C, H, W), shape, augmentConfig, seed, params?) -> { images, params }:
+// _augmentBatch(float32 (N, C, H, W), shape, augmentConfig, seed, params?, tensorOps?) -> { images, params }:
 // one batch through fit's augmentation, with the given per-image draws (N x 9 float64) or
-// draws from a generator seeded with `seed` (test/augment.test.js).
+// draws from a generator seeded with `seed`; tensorOps: the device-independent path instead
+// of the CPU loop (test/augment.test.js).
 Napi::Value AugmentBatch(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -138,7 +139,7 @@ Napi::Value AugmentBatch(const Napi::CallbackInfo& info) {
       auto gen = make_cpu_generator(static_cast<uint64_t>(info[3].As<Napi::Number>().Int64Value()));
       params = draw_augment_params(shape.at(0), shape.at(2), shape.at(3), config, gen);
     }
-    const auto out = apply_augment(images, params, config).contiguous();
+    const auto out = apply_augment(images, params, config, /*cpu_loop=*/!info[5].ToBoolean().Value()).contiguous();
     auto data = Napi::Float32Array::New(env, static_cast<size_t>(out.numel()));
     if (out.numel() > 0) std::memcpy(data.Data(), out.data_ptr<float>(), out.numel() * sizeof(float));
     auto drawn = Napi::Float64Array::New(env, static_cast<size_t>(params.numel()));

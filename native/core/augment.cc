@@ -1,5 +1,7 @@
 #include "core/augment.h"
 
+#include <ATen/Parallel.h>
+
 #include <algorithm>
 #include <cmath>
 
@@ -53,9 +55,62 @@ torch::Tensor sample_bilinear(const torch::Tensor& x, const torch::Tensor& rows,
   return out.reshape({n, c, h, w});
 }
 
+int64_t extend_index(int64_t k, int64_t n, bool reflect) {
+  if (k >= 0 && k < n) return k;
+  if (!reflect) return k < 0 ? 0 : n - 1;
+  k %= 2 * n;
+  if (k < 0) k += 2 * n;
+  return k >= n ? 2 * n - 1 - k : k;
+}
+
+// The same sampling as sample_bilinear, as one loop per image over CPU float32: the tensor
+// version makes about forty passes over the batch (5 ms for 128 28x28 images), this one one.
+// Same arithmetic in the same order (coordinates in double, weights in float), same results.
+torch::Tensor sample_bilinear_cpu(const torch::Tensor& x_in, const torch::Tensor& matrices, const std::string& mode,
+                                  double cval) {
+  const auto x = x_in.contiguous();
+  const int64_t n = x.size(0), c = x.size(1), h = x.size(2), w = x.size(3);
+  const bool reflect = mode == "reflect", constant = mode == "constant";
+  auto out = torch::empty_like(x);
+  const float* src = x.data_ptr<float>();
+  float* dst = out.data_ptr<float>();
+  const auto m = matrices.accessor<double, 2>();
+  const float fill = static_cast<float>(cval);
+  at::parallel_for(0, n, 1, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      const double m0 = m[i][0], m1 = m[i][1], m2 = m[i][2], m3 = m[i][3], m4 = m[i][4], m5 = m[i][5];
+      const float* image = src + i * c * h * w;
+      float* result = dst + i * c * h * w;
+      for (int64_t r = 0; r < h; ++r) {
+        for (int64_t q = 0; q < w; ++q) {
+          const double rr = m0 * static_cast<double>(r) + m1 * static_cast<double>(q) + m2;
+          const double cc = m3 * static_cast<double>(r) + m4 * static_cast<double>(q) + m5;
+          const int64_t at = r * w + q;
+          if (constant && (rr < 0 || rr > h - 1 || cc < 0 || cc > w - 1)) {
+            for (int64_t k = 0; k < c; ++k) result[k * h * w + at] = fill;
+            continue;
+          }
+          const double r0 = std::floor(rr), c0 = std::floor(cc);
+          const float fr = static_cast<float>(rr - r0), fc = static_cast<float>(cc - c0);
+          const int64_t ri = static_cast<int64_t>(r0), ci = static_cast<int64_t>(c0);
+          const int64_t ra = extend_index(ri, h, reflect) * w, rb = extend_index(ri + 1, h, reflect) * w;
+          const int64_t ca = extend_index(ci, w, reflect), cb = extend_index(ci + 1, w, reflect);
+          for (int64_t k = 0; k < c; ++k) {
+            const float* plane = image + k * h * w;
+            const float top = plane[ra + ca] * (1 - fc) + plane[ra + cb] * fc;
+            const float bottom = plane[rb + ca] * (1 - fc) + plane[rb + cb] * fc;
+            result[k * h * w + at] = top * (1 - fr) + bottom * fr;
+          }
+        }
+      }
+    }
+  });
+  return out;
+}
+
 // Keras's apply_affine_transform: M = rotation @ shift @ zoom about the image centre,
 // in (row, column) coordinates; output pixel o samples the input at M o.
-torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& params, const AugmentConfig& config) {
+torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& params, const AugmentConfig& config, bool loop) {
   const int64_t n = x.size(0), h = x.size(2), w = x.size(3);
   const auto p = params.accessor<double, 2>();
   auto m = torch::empty({n, 6}, torch::kFloat64);
@@ -73,6 +128,9 @@ torch::Tensor affine(const torch::Tensor& x, const torch::Tensor& params, const 
     ma[i][3] = a10;
     ma[i][4] = a11;
     ma[i][5] = a10 * -orow + a11 * -ocol + b1 + ocol;
+  }
+  if (loop && x.device().is_cpu() && x.scalar_type() == torch::kFloat32) {
+    return sample_bilinear_cpu(x, m, config.fill_mode, config.cval);
   }
   const auto options = torch::TensorOptions().dtype(torch::kFloat64).device(x.device());
   m = m.to(x.device());
@@ -129,13 +187,14 @@ torch::Tensor draw_augment_params(int64_t n, int64_t height, int64_t width, cons
   return params;
 }
 
-torch::Tensor apply_augment(const torch::Tensor& images, const torch::Tensor& params_in, const AugmentConfig& config) {
+torch::Tensor apply_augment(const torch::Tensor& images, const torch::Tensor& params_in, const AugmentConfig& config,
+                            bool cpu_loop) {
   torch::NoGradGuard no_grad;
   const auto params = params_in.to(torch::kCPU, torch::kFloat64).contiguous();
   auto x = images;
   const bool any_affine = config.rotation > 0 || config.width_shift > 0 || config.height_shift > 0 ||
                           config.zoom_low != 1 || config.zoom_high != 1;
-  if (any_affine) x = affine(x, params, config);
+  if (any_affine) x = affine(x, params, config, cpu_loop);
   if (config.horizontal_flip) x = flip_where(x, params.select(1, kFlipHorizontal), 3);
   if (config.vertical_flip) x = flip_where(x, params.select(1, kFlipVertical), 2);
   if (config.crop_padding > 0) x = shift_whole_pixels(x, params.select(1, kCropRow), params.select(1, kCropCol));

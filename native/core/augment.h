@@ -30,7 +30,10 @@ torch::Tensor draw_augment_params(int64_t n, int64_t height, int64_t width, cons
                                   at::Generator& gen);
 
 // Applies given parameters to an (N, C, H, W) float batch: affine map, flips, crop.
-torch::Tensor apply_augment(const torch::Tensor& images, const torch::Tensor& params, const AugmentConfig& config);
+// cpu_loop: CPU float32 batches take the single-pass loop for the affine map; false forces
+// the tensor-op path every device runs (the tests compare the two).
+torch::Tensor apply_augment(const torch::Tensor& images, const torch::Tensor& params, const AugmentConfig& config,
+                            bool cpu_loop = true);
 
 inline torch::Tensor augment_batch(const torch::Tensor& images, const AugmentConfig& config, at::Generator& gen) {
   return apply_augment(images, draw_augment_params(images.size(0), images.size(2), images.size(3), config, gen), config);

@@ -231,9 +231,10 @@ export interface NativeBinding {
   _toNchw(x: Float32Array, nchwShape: number[]): { data: Float32Array; ms: number };
   /**
    * Internal (test/augment.test.js): augments one (N, C, H, W) batch as fit does. params: (N, 9) float64 per-image
-   * draws to apply (see native/core/augment.h); absent: drawn from `seed`. Returns the images and the draws.
+   * draws to apply (see native/core/augment.h); absent: drawn from `seed`. tensorOps: the device-independent
+   * path instead of the CPU loop. Returns the images and the draws.
    */
-  _augmentBatch(x: Float32Array, shape: number[], config: NativeAugmentConfig, seed: number, params?: Float64Array): { images: Float32Array; params: Float64Array };
+  _augmentBatch(x: Float32Array, shape: number[], config: NativeAugmentConfig, seed: number, params?: Float64Array, tensorOps?: boolean): { images: Float32Array; params: Float64Array };
   NativeModel: NativeModelClass;
   NativeTensor: NativeTensorClass;
 }
