@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PNG } from 'pngjs';
 
-import { describeModel, InvalidOptionError, Model, readTorchArchive, renderImageGrid, trainModel } from '../dist/index.js';
+import { describeModel, InvalidOptionError, Model, readTorchArchive, renderImageGrid, Tensor, trainModel } from '../dist/index.js';
 import { resolveLayout } from '../dist/data/image-layout.js';
 import { minimumSide } from '../dist/torch/image-size.js';
 import { native } from '../dist/torch/native.js';
@@ -91,6 +91,9 @@ test('channels_last and channels_first copies of the same images give identical 
   t.deepEqual(a.history.valLoss, b.history.valLoss);
   t.deepEqual(a.model.config, { kind: 'cnn', depth: 0, numClasses: 3, channels: 3, height: 12, width: 12 });
   t.deepEqual((await a.model.predict(last)).data, (await a.model.predict(first)).data);
+  const tensor = Tensor.from(last.data, shape);
+  t.deepEqual((await a.model.predict(tensor)).data, (await a.model.predict(first)).data, 'a channels_last Tensor too');
+  tensor.dispose();
   t.deepEqual(await a.model.evaluate(last, y), await a.model.evaluate(first, y, { dataFormat: 'channels_first' }));
   const error = await t.throwsAsync(a.model.predict(last, { dataFormat: 'channels_first' }), { instanceOf: InvalidOptionError });
   t.is(error.message, 'Invalid option x.shape: expected 12x12 images with 3 channel(s) for this model, received 12x3 with 12 channel(s)');
