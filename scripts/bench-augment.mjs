@@ -3,13 +3,17 @@
 // training images, without augmentation and with several augment settings, interleaved in one
 // process (each round trains every variant for one block of steps, continuing its own model,
 // the order rotating) so all see the same machine load. Prints median ms/step, the extra
-// ms/step of each setting against none, and the load average.
+// ms/step of each setting against none, and the load average. Then the augmentation alone:
+// median ms of the internal _augmentBatch on one batch of the same images (each call also
+// copies the batch in and out), which a busy machine blurs less than whole steps.
 //   node scripts/bench-augment.mjs [--model cnn|resnet] [--depth 2] [--rounds 6] [--steps 20]
 //                                  [--batch-size 128] [--threads 2]
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 
 import { labelsToZeroBased, loadDataset, notebookSplit, takeRows, trainModel } from '../dist/index.js';
+import { resolveAugment } from '../dist/torch/augment.js';
+import { native } from '../dist/torch/native.js';
 
 const { values } = parseArgs({
   options: {
@@ -70,3 +74,18 @@ for (const name of names) {
   console.log(`  ${name.padEnd(18)} median ${m.toFixed(1)} ms/step  (+${(m - base).toFixed(1)} ms, x${(m / base).toFixed(3)})` +
     `  rounds: ${times[name].map((t) => t.toFixed(1)).join(' ')}`);
 }
+
+const [h, w] = train.x.shape.slice(1);
+const batchImages = train.x.data.subarray(0, batch * h * w);
+console.log(`augmentation alone, one batch of ${batch} ${h}x${w} images (median of 50 calls):`);
+for (const name of names.slice(1)) {
+  const config = resolveAugment(variants[name]);
+  const ms = [];
+  for (let i = 0; i < 55; i++) {
+    const t0 = performance.now();
+    native()._augmentBatch(batchImages, [batch, 1, h, w], config, i);
+    if (i >= 5) ms.push(performance.now() - t0);
+  }
+  console.log(`  ${name.padEnd(18)} ${median(ms).toFixed(2)} ms`);
+}
+console.log(`load average now ${loadavg()[0].toFixed(2)}`);
