@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util';
 import { buildDataset } from './data/dataset.js';
 import { TorchfitError } from './errors.js';
 import { freePort, launchRanks } from './launch/launcher.js';
+import type { ImageFolderSource } from './notebook/image-dataset.js';
 import { runNotebook } from './notebook/run.js';
 import { readReportInput } from './report/results.js';
 import { writeReport } from './report/report.js';
@@ -36,6 +37,9 @@ Commands:
 
 train options (defaults are the notebook's):
   --data PATH          dataset .npy (default data/fashion_mnist_dataset_train.npy)
+  --images DIR         train on an image folder instead: DIR/<class name>/*.{png,jpg,jpeg,webp}
+  --image-size HxW     with --images: the size images are resized to (default 32x32)
+  --channels N         with --images: 3 (RGB, default) or 1 (grey)
   --heldout PATH       extra test file (default data/fashion_mnist_dataset_test.npy, when present)
   --model M            cnn | resnet | both (default both)
   --depth N            ResNet depth, 6n+2 (default 2)
@@ -93,6 +97,7 @@ async function train(argv: string[]): Promise<number> {
       out: { type: 'string' }, quick: { type: 'boolean' }, verbose: { type: 'string' }, limit: { type: 'string' },
       ...DISTRIBUTED_FLAGS,
       kernels: { type: 'string' },
+      images: { type: 'string' }, 'image-size': { type: 'string' }, channels: { type: 'string' },
     },
     strict: true,
   });
@@ -115,9 +120,11 @@ async function train(argv: string[]): Promise<number> {
   const quick = values.quick === true;
   const limit = values.limit !== undefined ? int('limit', values.limit, 0, 256) : quick ? 4000 : undefined;
   const out = values.out ?? join('runs', timestamp());
+  const images = imagesFrom(values);
   if (distributed) console.log(`torchfit: rank ${distributed.rank} of ${distributed.worldSize}, rendezvous at ${distributed.masterAddr}:${distributed.masterPort}`);
   const result = await runNotebook({
     data: values.data ?? join('data', 'fashion_mnist_dataset_train.npy'),
+    ...(images ? { images } : {}),
     heldOut: values.heldout ?? join('data', 'fashion_mnist_dataset_test.npy'),
     models: model === 'both' ? ['cnn', 'resnet'] : [model as 'cnn' | 'resnet'],
     depth,
@@ -144,6 +151,22 @@ async function train(argv: string[]): Promise<number> {
   }
   console.log(`\nReport: ${result.html}\nResults: ${result.json}\nModels: ${result.dir}/*.pt`);
   return 0;
+}
+
+/** --images DIR [--image-size HxW] [--channels 1|3]. */
+function imagesFrom(values: Record<string, string | boolean | undefined>): ImageFolderSource | undefined {
+  const dir = values.images as string | undefined;
+  if (dir === undefined) {
+    if (values['image-size'] !== undefined || values.channels !== undefined) throw new UsageError('--image-size and --channels go with --images DIR');
+    return undefined;
+  }
+  const size = /^(\d+)x(\d+)$/.exec((values['image-size'] as string | undefined) ?? '32x32');
+  if (!size || Number(size[1]) < 1 || Number(size[2]) < 1 || Number(size[1]) > 4096 || Number(size[2]) > 4096) {
+    throw new UsageError(`--image-size expects HEIGHTxWIDTH from 1x1 to 4096x4096, got '${values['image-size']}'`);
+  }
+  const channels = (values.channels as string | undefined) ?? '3';
+  if (channels !== '1' && channels !== '3') throw new UsageError(`--channels expects 1 or 3, got '${channels}'`);
+  return { dir, size: [Number(size[1]), Number(size[2])], channels: Number(channels) as 1 | 3 };
 }
 
 const DISTRIBUTED_FLAGS = {

@@ -96,6 +96,20 @@ export class CheckpointError extends TorchfitError {
   }
 }
 
+/**
+ * An image folder could not be read: `file` is the image that failed to decode (code
+ * ERR_IMAGE_DECODE, with the decoder's reason; also for images above the pixel limit), or the
+ * folder itself when it has no class folders, a class folder has no images, or nothing
+ * was readable (code ERR_IMAGE_FOLDER).
+ */
+export class ImageFolderError extends TorchfitError {
+  readonly file: string;
+  constructor(code: 'ERR_IMAGE_DECODE' | 'ERR_IMAGE_FOLDER', file: string, message: string, options?: { cause?: unknown }) {
+    super(code, `${file}: ${message}`, options);
+    this.file = file;
+  }
+}
+
 /** The operation was cancelled through an AbortSignal. */
 export class AbortError extends TorchfitError {
   constructor(message = 'The operation was aborted') {

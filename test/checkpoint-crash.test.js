@@ -135,10 +135,11 @@ test.serial('resuming a checkpoint of another architecture gives InvalidOptionEr
   model.dispose();
   const loaded = await Model.load(path);
   const cases = [
-    [{ model: 'cnn', train }, /expected a Model of the same architecture \(cnn, 5 classes, 28x28\), received "resnet depth 2, 5 classes, 28x28"/],
-    [{ model: { kind: 'resnet', depth: 8 }, train }, /received "resnet depth 2, 5 classes, 28x28"/],
-    [{ model: { kind: 'resnet', depth: 2 }, train: { x: train.x, y: Int32Array.from(train.y, (v) => v % 3) } }, /\(resnet, 3 classes, 28x28\)/],
-    [{ model: { kind: 'resnet', depth: 2 }, train: { x: { dtype: 'float32', shape: [4, 32, 32], data: new Float32Array(4 * 1024) }, y: [0, 1, 2, 4] }, batchSize: 4 }, /\(resnet, 5 classes, 32x32\), received "resnet depth 2, 5 classes, 28x28"/],
+    [{ model: 'cnn', train }, /expected a Model of the same architecture \(cnn, 5 classes, 28x28x1\), received "resnet depth 2, 5 classes, 28x28x1"/],
+    [{ model: { kind: 'resnet', depth: 8 }, train }, /received "resnet depth 2, 5 classes, 28x28x1"/],
+    [{ model: { kind: 'resnet', depth: 2 }, train: { x: train.x, y: Int32Array.from(train.y, (v) => v % 3) } }, /\(resnet, 3 classes, 28x28x1\)/],
+    [{ model: { kind: 'resnet', depth: 2 }, train: { x: { dtype: 'float32', shape: [4, 32, 32], data: new Float32Array(4 * 1024) }, y: [0, 1, 2, 4] }, batchSize: 4 }, /\(resnet, 5 classes, 32x32x1\), received "resnet depth 2, 5 classes, 28x28x1"/],
+    [{ model: { kind: 'resnet', depth: 2 }, train: { x: { dtype: 'float32', shape: [4, 28, 28, 3], data: new Float32Array(4 * 784 * 3) }, y: [0, 1, 2, 4] }, batchSize: 4 }, /\(resnet, 5 classes, 28x28x3\), received "resnet depth 2, 5 classes, 28x28x1"/],
   ];
   for (const [options, message] of cases) {
     const error = await t.throwsAsync(trainModel({ epochs: 1, threads: 1, resume: loaded, ...options }), { instanceOf: InvalidOptionError });

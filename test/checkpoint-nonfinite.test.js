@@ -37,7 +37,7 @@ test('allowNonFinite and the other load options are validated before the file is
     [{ allowNonFinite: 'yes' }, 'allowNonFinite', /expected a boolean, received "yes"/],
     [{ allowNonFinite: 1 }, 'allowNonFinite', /expected a boolean, received 1/],
     [{ device: 'tpu' }, 'device', /expected 'auto', 'cpu', 'cuda' or 'cuda:N', received "tpu"/],
-    [{ imageSize: [28] }, 'imageSize', /\[height, width\] with integers from 8 to 4096/],
+    [{ imageSize: [28] }, 'imageSize', /\[height, width\] with integers from 1 to 4096/],
     [{ allownonfinite: true }, 'allownonfinite', /one of 'device', 'imageSize', 'allowNonFinite'/],
   ];
   for (const [options, option, message] of cases) {

@@ -137,8 +137,9 @@ test('image grid: real images with labels and class names', async (t) => {
 
 test('image grid: bad arguments', async (t) => {
   const images = { dtype: 'float32', shape: [2, 28, 28], data: new Float32Array(2 * 784) };
-  let e = await t.throwsAsync(renderImageGrid({ dtype: 'float32', shape: [2, 3, 28, 28], data: new Float32Array(2 * 3 * 784) }), { instanceOf: InvalidOptionError });
+  let e = await t.throwsAsync(renderImageGrid({ dtype: 'float32', shape: [2, 5, 28, 28], data: new Float32Array(2 * 5 * 784) }), { instanceOf: InvalidOptionError });
   t.is(e.option, 'images.shape');
+  t.is(e.message, 'Invalid option images.shape: expected images with 1 to 4 channels (grey, grey + alpha, RGB, RGBA), received "(2,5,28,28)"');
   e = await t.throwsAsync(renderImageGrid({ dtype: 'int16', shape: [2, 28, 28], data: new Int16Array(2 * 784) }), { instanceOf: InvalidOptionError });
   t.is(e.option, 'images.dtype');
   e = await t.throwsAsync(renderImageGrid(images, { labels: [1] }), { instanceOf: InvalidOptionError });

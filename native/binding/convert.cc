@@ -2,6 +2,7 @@
 
 #include "binding/tensor_wrap.h"
 #include "core/errors.h"
+#include "core/layout.h"
 
 namespace torchfit::binding {
 namespace {
@@ -142,6 +143,26 @@ TrainConfig train_config_from(const Napi::Object& spec) {
   c.batch_progress_interval_ms = num(spec, "batchProgressIntervalMs");
   const auto distributed = spec.Get("distributed");
   if (distributed.IsObject()) c.distributed = distributed_config_from(distributed.As<Napi::Object>());
+  const auto augment = spec.Get("augment");
+  if (augment.IsObject()) c.augment = augment_config_from(augment.As<Napi::Object>());
+  return c;
+}
+
+AugmentConfig augment_config_from(const Napi::Object& spec) {
+  AugmentConfig c;
+  c.enabled = flag(spec, "enabled");
+  c.horizontal_flip = flag(spec, "horizontalFlip");
+  c.vertical_flip = flag(spec, "verticalFlip");
+  c.width_shift = num(spec, "widthShift");
+  c.width_shift_integer = flag(spec, "widthShiftInteger");
+  c.height_shift = num(spec, "heightShift");
+  c.height_shift_integer = flag(spec, "heightShiftInteger");
+  c.rotation = num(spec, "rotation");
+  c.zoom_low = num(spec, "zoomLow");
+  c.zoom_high = num(spec, "zoomHigh");
+  c.fill_mode = text(spec, "fillMode");
+  c.cval = num(spec, "cval");
+  c.crop_padding = integer(spec, "cropPadding");
   return c;
 }
 
@@ -181,7 +202,8 @@ std::vector<int64_t> shape_from(const Napi::Value& value) {
   return shape;
 }
 
-ArraySource::ArraySource(const Napi::Value& value, std::vector<int64_t> shape) : shape_(std::move(shape)) {
+ArraySource::ArraySource(const Napi::Value& value, std::vector<int64_t> shape, bool channels_last)
+    : shape_(std::move(shape)), channels_last_(channels_last && shape_.size() == 4) {
   if (value.IsTypedArray()) {
     const auto ta = value.As<Napi::TypedArray>();
     dtype_ = scalar_type_of(ta.TypedArrayType());
@@ -193,6 +215,13 @@ ArraySource::ArraySource(const Napi::Value& value, std::vector<int64_t> shape) :
 }
 
 torch::Tensor ArraySource::materialize(torch::Device device, torch::ScalarType dtype) const {
+  if (channels_last_) {
+    const std::vector<int64_t> nhwc{shape_[0], shape_[2], shape_[3], shape_[1]};
+    const auto source = tensor_.defined() ? tensor_.reshape(nhwc)
+                                          : torch::from_blob(const_cast<void*>(data_), nhwc, torch::TensorOptions().dtype(dtype_));
+    // Moved first, then transposed where it lives (on a GPU the transpose is the cheap part).
+    return channels_last_to_first(source.to(device, dtype));
+  }
   if (tensor_.defined()) {
     return tensor_.reshape(shape_).to(device, dtype, /*non_blocking=*/false, /*copy=*/false).contiguous();
   }

@@ -16,6 +16,8 @@ ModelConfig model_config_from(const Napi::Object& spec);
 TrainConfig train_config_from(const Napi::Object& spec);
 // { rank, worldSize, masterAddr, masterPort, timeoutMs, rendezvousTimeoutMs, backend, interface, bucketBytes }
 DistributedConfig distributed_config_from(const Napi::Object& spec);
+// src/torch/augment.ts NativeAugmentConfig
+AugmentConfig augment_config_from(const Napi::Object& spec);
 
 // Array data handed in from JS: a typed array kept alive by a reference (read on the
 // worker thread: viewed in place when it already has the job's dtype and device, else
@@ -23,8 +25,9 @@ DistributedConfig distributed_config_from(const Napi::Object& spec);
 class ArraySource {
  public:
   ArraySource() = default;
-  // value: a TypedArray or a Tensor handle; shape: the logical shape to give it.
-  ArraySource(const Napi::Value& value, std::vector<int64_t> shape);
+  // value: a TypedArray or a Tensor handle; shape: the logical shape to give it. channels_last:
+  // shape is (N, C, H, W) but the data holds (N, H, W, C), transposed by materialize().
+  ArraySource(const Napi::Value& value, std::vector<int64_t> shape, bool channels_last = false);
   // Worker thread: a tensor of `dtype` on `device` with the requested shape. It may view the
   // JS memory, so it must not outlive this ArraySource.
   torch::Tensor materialize(torch::Device device, torch::ScalarType dtype) const;
@@ -37,6 +40,7 @@ class ArraySource {
   const void* data_ = nullptr;
   torch::ScalarType dtype_ = torch::kFloat32;
   std::vector<int64_t> shape_;
+  bool channels_last_ = false;
   torch::Tensor tensor_;
 };
 

@@ -2,6 +2,11 @@
 
 #include "binding/convert.h"
 #include "binding/errors.h"
+#include <chrono>
+#include <cstring>
+
+#include "core/augment.h"
+#include "core/init.h"
 #include "core/kernels/compare.h"
 #include "core/kernels/kernel_table.h"
 #include "core/tools/step_profile.h"
@@ -99,12 +104,61 @@ Napi::Value KernelIsas(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// _toNchw(float32 (N, H, W, C) data, [N, C, H, W]) -> { data: Float32Array (N, C, H, W), ms }:
+// the channels_last transpose that training inputs get, timed alone (scripts/bench-layout.mjs).
+Napi::Value ToNchw(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    ArraySource source(info[0], shape_from(info[1]), /*channels_last=*/true);
+    const auto start = std::chrono::steady_clock::now();
+    const auto nchw = source.materialize(torch::kCPU, torch::kFloat32);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    auto data = Napi::Float32Array::New(env, static_cast<size_t>(nchw.numel()));
+    if (nchw.numel() > 0) std::memcpy(data.Data(), nchw.data_ptr<float>(), nchw.numel() * sizeof(float));
+    auto out = Napi::Object::New(env);
+    out.Set("data", data);
+    out.Set("ms", ms);
+    return out;
+  });
+}
+
+// _augmentBatch(float32 (N, C, H, W), shape, augmentConfig, seed, params?, tensorOps?) -> { images, params }:
+// one batch through fit's augmentation, with the given per-image draws (N x 9 float64) or
+// draws from a generator seeded with `seed`; tensorOps: the device-independent path instead
+// of the CPU loop (test/augment.test.js).
+Napi::Value AugmentBatch(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const auto shape = shape_from(info[1]);
+    const auto images = ArraySource(info[0], shape).materialize(torch::kCPU, torch::kFloat32);
+    const auto config = augment_config_from(info[2].As<Napi::Object>());
+    torch::Tensor params;
+    if (info[4].IsTypedArray()) {
+      params = ArraySource(info[4], {shape.at(0), kAugmentParamCount}).materialize(torch::kCPU, torch::kFloat64).clone();
+    } else {
+      auto gen = make_cpu_generator(static_cast<uint64_t>(info[3].As<Napi::Number>().Int64Value()));
+      params = draw_augment_params(shape.at(0), shape.at(2), shape.at(3), config, gen);
+    }
+    const auto out = apply_augment(images, params, config, /*cpu_loop=*/!info[5].ToBoolean().Value()).contiguous();
+    auto data = Napi::Float32Array::New(env, static_cast<size_t>(out.numel()));
+    if (out.numel() > 0) std::memcpy(data.Data(), out.data_ptr<float>(), out.numel() * sizeof(float));
+    auto drawn = Napi::Float64Array::New(env, static_cast<size_t>(params.numel()));
+    if (params.numel() > 0) std::memcpy(drawn.Data(), params.data_ptr<double>(), params.numel() * sizeof(double));
+    auto result = Napi::Object::New(env);
+    result.Set("images", data);
+    result.Set("params", drawn);
+    return result;
+  });
+}
+
 }  // namespace
 
 void register_internal(Napi::Env env, Napi::Object exports) {
   exports.Set("_profileStep", Napi::Function::New(env, ProfileStep));
   exports.Set("_compareKernels", Napi::Function::New(env, CompareKernels));
   exports.Set("_kernelIsas", Napi::Function::New(env, KernelIsas));
+  exports.Set("_toNchw", Napi::Function::New(env, ToNchw));
+  exports.Set("_augmentBatch", Napi::Function::New(env, AugmentBatch));
 }
 
 }  // namespace torchfit::binding

@@ -52,22 +52,22 @@ const std::shared_ptr<ModelState>& ModelWrap::live(Napi::Env env) const {
   return state_;
 }
 
-// evaluate(x, xShape, y, batchSize) -> { promise, cancel }
+// evaluate(x, xShape, y, batchSize, channelsLast) -> { promise, cancel }
 Napi::Value ModelWrap::Evaluate(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    ArraySource x(info[0], shape_from(info[1]));
+    ArraySource x(info[0], shape_from(info[1]), info[4].ToBoolean().Value());
     const int64_t n = shape_from(info[1]).at(0);
     ArraySource y(info[2], {n});
     return queue_job(env, new EvaluateWorker(env, live(env), std::move(x), std::move(y), info[3].As<Napi::Number>().Int64Value()));
   });
 }
 
-// predict(x, xShape, batchSize) -> { promise: Float32Array (N * classes), cancel }
+// predict(x, xShape, batchSize, channelsLast) -> { promise: Float32Array (N * classes), cancel }
 Napi::Value ModelWrap::Predict(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
-    ArraySource x(info[0], shape_from(info[1]));
+    ArraySource x(info[0], shape_from(info[1]), info[3].ToBoolean().Value());
     return queue_job(env, new PredictWorker(env, live(env), std::move(x), info[2].As<Napi::Number>().Int64Value()));
   });
 }

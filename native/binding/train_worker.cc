@@ -13,13 +13,13 @@ TrainWorker::TrainWorker(Napi::Env env, const Napi::Object& spec, Napi::Function
   config_ = train_config_from(spec.Get("config").As<Napi::Object>());
   const auto train = spec.Get("train").As<Napi::Object>();
   const auto shape = shape_from(train.Get("shape"));
-  train_x_ = ArraySource(train.Get("x"), shape);
+  train_x_ = ArraySource(train.Get("x"), shape, train.Get("channelsLast").ToBoolean().Value());
   train_y_ = ArraySource(train.Get("y"), {shape.at(0)});
   const auto validation = spec.Get("validation");
   if (validation.IsObject()) {
     const auto v = validation.As<Napi::Object>();
     const auto vshape = shape_from(v.Get("shape"));
-    val_x_ = ArraySource(v.Get("x"), vshape);
+    val_x_ = ArraySource(v.Get("x"), vshape, v.Get("channelsLast").ToBoolean().Value());
     val_y_ = ArraySource(v.Get("y"), {vshape.at(0)});
     has_validation_ = true;
   }

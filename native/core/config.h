@@ -56,6 +56,23 @@ struct DistributedConfig {
   int64_t bucket_bytes = 25 << 20;        // gradient all-reduce bucket size, as DDP's bucket_cap_mb
 };
 
+// trainModel({ augment }): random transforms of the training batches (core/augment.h),
+// validated and defaulted in TypeScript (src/torch/augment.ts).
+struct AugmentConfig {
+  bool enabled = false;
+  bool horizontal_flip = false;
+  bool vertical_flip = false;
+  double width_shift = 0;           // < 1: fraction of the width; >= 1: pixels
+  bool width_shift_integer = false; // a whole number >= 1: Keras's integer range, whole pixels |s| <= n - 1
+  double height_shift = 0;
+  bool height_shift_integer = false;
+  double rotation = 0;              // degrees: uniform in [-rotation, rotation]
+  double zoom_low = 1, zoom_high = 1;
+  std::string fill_mode = "nearest";  // nearest | constant | reflect (scipy's meanings)
+  double cval = 0;
+  int64_t crop_padding = 0;         // 0: no random crop
+};
+
 struct TrainConfig {
   int epochs = 1;
   int batch_size = 32;
@@ -70,6 +87,7 @@ struct TrainConfig {
   int threads = 0;                // 0: leave libtorch's setting
   bool fused_kernels = true;      // trainModel({ kernels: 'fused' | 'plain' })
   double batch_progress_interval_ms = 100.0;  // throttle for batch records; < 0: none
+  AugmentConfig augment;
   DistributedConfig distributed;
 };
 

@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 
+#include "core/augment.h"
 #include "core/distributed/agreement.h"
 #include "core/distributed/data_parallel.h"
 #include "core/distributed/sampler.h"
@@ -119,6 +120,8 @@ TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& tr
   const int64_t steps = (usable + batch - 1) / batch;
   const bool sync_each_step = device.is_cpu();  // cheap on CPU, and catches NaN at the step it happens
   auto shuffle_gen = make_cpu_generator(config.seed ^ 0x9E3779B97F4A7C15ULL);
+  // Its own generator (per rank): augmenting never changes the shuffle's draws.
+  auto augment_gen = make_cpu_generator((config.seed ^ 0xC2B2AE3D27D4EB4FULL) + static_cast<uint64_t>(rank));
   model.set_fused_kernels(config.fused_kernels);
   kernels::ReleaseRecycledOnExit release_buffers;
 
@@ -155,7 +158,8 @@ TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& tr
       check_cancel(callbacks.cancel);
       const int64_t start = step * batch;
       const auto idx = order.slice(0, start, std::min(usable, start + batch));
-      const auto xb = train.x.index_select(0, idx);
+      auto xb = train.x.index_select(0, idx);
+      if (config.augment.enabled) xb = augment_batch(xb, config.augment, augment_gen);
       const auto yb = train.y.index_select(0, idx);
 
       const auto [loss, logits] = train_step(model, optimizer, xb, yb, [&] {

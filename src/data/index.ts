@@ -19,3 +19,5 @@ export {
   buildDataset, loadDataset, DATASET_FILES, DEFAULT_GROUPING, DEFAULT_SOURCE_DIR, FASHION_MNIST_CLASSES,
   type BuildDatasetOptions, type BuildDatasetResult, type ClassGroup, type Dataset,
 } from './dataset.js';
+export { resolveLayout, type DataFormat } from './image-layout.js';
+export { loadImageFolder, IMAGE_EXTENSIONS, type ImageFolder, type ImageFolderOptions } from './images.js';

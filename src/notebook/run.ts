@@ -13,6 +13,7 @@ import type { NdArray } from '../data/ndarray.js';
 import { takeRows } from '../data/rows.js';
 import { notebookSplit } from '../data/split.js';
 import { writeReport } from '../report/report.js';
+import { imageFolderDataset, type ImageFolderSource } from './image-dataset.js';
 import type { ReportInput, ReportRun } from '../report/types.js';
 import { info } from '../torch/info.js';
 import type { DistributedOptions } from '../torch/distributed.js';
@@ -22,6 +23,8 @@ import { trainModel } from '../torch/train.js';
 
 export interface NotebookOptions {
   data: string;
+  /** Train on an image folder (dir/<class>/<images>) instead of the dataset file; no held-out file then. */
+  images?: ImageFolderSource;
   /** The 10,000-image held-out file, evaluated when it exists. */
   heldOut?: string;
   models: ('cnn' | 'resnet')[];
@@ -80,8 +83,9 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
   const writer = rank === 0;
   const runtime = info();
   const loadStart = performance.now();
-  const dataset = await loadDataset(options.data);
-  log(`Loaded ${options.data} in ${((performance.now() - loadStart) / 1000).toFixed(2)} s: features ${shape(dataset.features)}, target ${shape(dataset.target)}`);
+  const source = options.images?.dir ?? options.data;
+  const dataset = options.images ? await imageFolderDataset(options.images, log) : await loadDataset(options.data);
+  log(`Loaded ${source} in ${((performance.now() - loadStart) / 1000).toFixed(2)} s: features ${shape(dataset.features)}, target ${shape(dataset.target)}`);
   const labels = labelsToZeroBased(dataset.target);  // the notebook's `y - 1`
   const n = dataset.features.shape[0]!;
   const split = notebookSplit(n, 0);
@@ -96,7 +100,7 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
   }
 
   let heldOut: { x: NdArray; y: Int32Array } | undefined;
-  if (writer && options.heldOut && existsSync(options.heldOut)) {
+  if (writer && !options.images && options.heldOut && existsSync(options.heldOut)) {
     const extra = await loadDataset(options.heldOut);
     const all = Int32Array.from({ length: extra.features.shape[0]! }, (_, i) => i);
     heldOut = subset(extra, labelsToZeroBased(extra.target), all, evalLimit);
@@ -155,10 +159,11 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
 
   if (!writer) return null;
   const report: ReportInput = {
-    title: 'Fashion-MNIST (5 classes): CNN and ResNet v1 on libtorch from Node.js',
+    title: options.images ? `Image folder ${options.images.dir} (${dataset.classNames?.length} classes): CNN and ResNet v1 on libtorch from Node.js`
+      : 'Fashion-MNIST (5 classes): CNN and ResNet v1 on libtorch from Node.js',
     createdAt: new Date().toISOString(),
     dataset: {
-      file: options.data,
+      file: source,
       numSamples: n,
       classNames: dataset.classNames ?? ['1', '2', '3', '4', '5'],
       split: { train: train.y.length, val: val.y.length, test: test.y.length },

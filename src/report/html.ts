@@ -2,6 +2,8 @@
  * The report page: one self-contained HTML file (inline CSS, no scripts, no
  * external resources) that shows the figures written beside it.
  */
+import { resolveLayout } from '../data/image-layout.js';
+import type { NdArray } from '../data/ndarray.js';
 import type { ClassificationReport } from './metrics.js';
 import { formatFixed } from './pyformat.js';
 import { notebookResultFor } from './notebook.js';
@@ -262,6 +264,18 @@ ${data.comparisonCurves ? figureHtml(data.comparisonCurves, 'wide') : ''}
 </section>`;
 }
 
+/** "grey-scale images of 28 × 28 pixels", "colour images (3 channels) of 32 × 32 pixels", from the samples' shape. */
+function imageKind(samples: NdArray | undefined): string {
+  if (samples === undefined || (samples.shape.length !== 3 && samples.shape.length !== 4)) return 'images';
+  let c: number, h: number, w: number;
+  try {
+    [, c, h, w] = resolveLayout(samples.shape, 'sampleImages').shape;
+  } catch {
+    return 'images';
+  }
+  return `${c === 1 ? 'grey-scale images' : `colour images (${c} channels)`} of ${h} × ${w} pixels`;
+}
+
 function datasetSection(data: PageData): string {
   const d = data.input.dataset;
   const total = d.split.train + d.split.val + d.split.test;
@@ -280,7 +294,7 @@ function datasetSection(data: PageData): string {
   );
   return `<section id="dataset">
 <h2>Data set</h2>
-<p><code>${e(d.file)}</code>: ${int(d.numSamples)} grey-scale images of 28 × 28 pixels in ${d.classNames.length} classes, labelled 1 to ${d.classNames.length} as in the notebook.</p>
+<p><code>${e(d.file)}</code>: ${int(d.numSamples)} ${imageKind(d.sampleImages)} in ${d.classNames.length} classes, labelled 1 to ${d.classNames.length} as in the notebook.</p>
 <div class="cols tables">
 <div><h3>Classes</h3>${classes}</div>
 <div><h3>Splits</h3>${splits}</div>

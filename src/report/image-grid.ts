@@ -1,6 +1,7 @@
 /**
  * The sample-image grid: the notebook's first 40 training images, in its layout.
  */
+import { resolveLayout, type DataFormat } from '../data/image-layout.js';
 import type { NdArray } from '../data/ndarray.js';
 import { InvalidOptionError } from '../errors.js';
 import { FONT_FAMILY, INK, escapeXml, pngScaleOf, svgToPng, textWidth, type Figure, type FigureOptions } from './render.js';
@@ -23,6 +24,8 @@ export interface ImageGridOptions extends FigureOptions {
   order?: 'column-major' | 'row-major';
   /** Screen pixels per image pixel (default 4: 28×28 images are drawn 112×112). */
   scale?: number;
+  /** Layout of 4-D images, as trainModel's option; default: read from the shape. */
+  dataFormat?: DataFormat;
 }
 
 const LABEL_FONT = 11;
@@ -31,9 +34,10 @@ const MARGIN = 16;
 const TITLE_FONT = 16;
 
 /**
- * Draws the first `columns × rows` images of an (N,H,W) array in the notebook's
- * layout, grey levels 0 = black to 1 = white (uint8 images: 0..255), with the
- * label and class name under each when given.
+ * Draws the first `columns × rows` images of an (N,H,W), (N,H,W,C) or (N,C,H,W)
+ * array in the notebook's layout, levels 0 = black to 1 = white (uint8 images:
+ * 0..255): one channel in grey, three as RGB, two or four as grey or RGB with an
+ * alpha channel laid over white. The label and class name go under each image when given.
  *
  * @example
  * ```ts
@@ -45,7 +49,7 @@ const TITLE_FONT = 16;
  */
 export async function renderImageGrid(images: NdArray, options: ImageGridOptions = {}): Promise<Figure> {
   const pngScale = pngScaleOf(options, (o, e, v) => new InvalidOptionError(o, e, v));
-  const { count, height: h, width: w, pixel } = readImages(images);
+  const { count, height: h, width: w, colour, pixel } = readImages(images, options.dataFormat);
   const columns = positiveInt('columns', options.columns ?? 10, 100);
   const rows = positiveInt('rows', options.rows ?? 4, 100);
   const scale = positiveInt('scale', options.scale ?? 4, 32);
@@ -90,10 +94,13 @@ export async function renderImageGrid(images: NdArray, options: ImageGridOptions
   const width = Math.ceil(Math.max(gridW, title ? textWidth(title, TITLE_FONT, true) : 0) + 2 * MARGIN);
   const height = Math.ceil(titleHeight + gridH + 2 * MARGIN);
 
-  // One grayscale mosaic of every image, upscaled by pixel repetition, embedded once.
+  // One mosaic of every image (grey, or RGB for colour), upscaled by pixel repetition, embedded once.
   const { PNG } = await import('pngjs');
-  const mosaic = new PNG({ width: gridW, height: gridH, colorType: 0, inputColorType: 0, bitDepth: 8, inputHasAlpha: false });
-  const buf = Buffer.alloc(gridW * gridH, 255);
+  const colorType = colour ? 2 : 0;
+  const bytes = colour ? 3 : 1;
+  const mosaic = new PNG({ width: gridW, height: gridH, colorType, inputColorType: colorType, bitDepth: 8, inputHasAlpha: false });
+  const buf = Buffer.alloc(gridW * gridH * bytes, 255);
+  const rgb = [0, 0, 0];
   const cells: Array<{ x: number; y: number; k: number }> = [];
   for (let k = 0; k < n; k++) {
     const col = order === 'column-major' ? Math.floor(k / rows) : k % columns;
@@ -103,12 +110,15 @@ export async function renderImageGrid(images: NdArray, options: ImageGridOptions
     cells.push({ x: x0, y: y0, k });
     for (let y = 0; y < h * scale; y++) {
       const src = Math.floor(y / scale);
-      const line = (y0 + y) * gridW + x0;
-      for (let x = 0; x < w * scale; x++) buf[line + x] = pixel(k, src, Math.floor(x / scale));
+      const line = ((y0 + y) * gridW + x0) * bytes;
+      for (let x = 0; x < w * scale; x++) {
+        pixel(k, src, Math.floor(x / scale), rgb);
+        for (let b = 0; b < bytes; b++) buf[line + x * bytes + b] = rgb[b]!;
+      }
     }
   }
   mosaic.data = buf;
-  const mosaicPng = PNG.sync.write(mosaic, { colorType: 0, inputColorType: 0, inputHasAlpha: false });
+  const mosaicPng = PNG.sync.write(mosaic, { colorType, inputColorType: colorType, inputHasAlpha: false });
 
   const ox = Math.round((width - gridW) / 2);
   const oy = MARGIN + titleHeight;
@@ -162,45 +172,69 @@ function positiveInt(option: string, value: unknown, max: number): number {
   return value;
 }
 
-/** Accepts (N,H,W), (N,H,W,1) and (N,1,H,W) float or uint8 images; returns a grey-level reader. */
-function readImages(images: NdArray): {
+/**
+ * Accepts (N,H,W), (N,H,W,C) and (N,C,H,W) float or uint8 images with 1 to 4 channels;
+ * returns a reader that writes a pixel's grey level (or RGB when `colour`) into `out`.
+ */
+function readImages(images: NdArray, dataFormat: DataFormat | undefined): {
   count: number;
   height: number;
   width: number;
-  pixel: (k: number, y: number, x: number) => number;
+  colour: boolean;
+  pixel: (k: number, y: number, x: number, out: number[]) => void;
 } {
   if (images === null || typeof images !== 'object' || !Array.isArray(images.shape) || !ArrayBuffer.isView(images.data)) {
     throw new InvalidOptionError('images', 'an NdArray { dtype, shape, data }', images);
   }
   const shape = images.shape;
-  let dims: [number, number, number];
-  if (shape.length === 3) dims = [shape[0]!, shape[1]!, shape[2]!];
-  else if (shape.length === 4 && shape[3] === 1) dims = [shape[0]!, shape[1]!, shape[2]!];
-  else if (shape.length === 4 && shape[1] === 1) dims = [shape[0]!, shape[2]!, shape[3]!];
-  else throw new InvalidOptionError('images.shape', '(N,H,W), (N,H,W,1) or (N,1,H,W)', `(${shape.join(',')})`);
-  const [count, height, width] = dims;
+  if (dataFormat !== undefined && dataFormat !== 'channels_last' && dataFormat !== 'channels_first') {
+    throw new InvalidOptionError('dataFormat', "'channels_last' or 'channels_first'", dataFormat);
+  }
+  if (shape.length !== 3 && shape.length !== 4) {
+    throw new InvalidOptionError('images.shape', '(N,H,W), (N,H,W,C) or (N,C,H,W)', `(${shape.join(',')})`);
+  }
+  const layout = resolveLayout(shape, 'images', dataFormat);
+  const [count, channels, height, width] = layout.shape;
+  // Where channel c of pixel (y, x) of image k lives in the flat data (one channel: both layouts agree).
+  const last = layout.channelsLast;
+  if (channels > 4) {
+    throw new InvalidOptionError('images.shape', 'images with 1 to 4 channels (grey, grey + alpha, RGB, RGBA)', `(${shape.join(',')})`);
+  }
   if (count < 1 || height < 1 || width < 1) {
     throw new InvalidOptionError('images.shape', 'at least one image of at least 1×1 pixels', `(${shape.join(',')})`);
   }
   const data = images.data;
-  if (data.length !== count * height * width) {
-    throw new InvalidOptionError('images.data', `${count * height * width} values for shape (${shape.join(',')})`, data);
+  const size = count * channels * height * width;
+  if (data.length !== size) {
+    throw new InvalidOptionError('images.data', `${size} values for shape (${shape.join(',')})`, data);
   }
   const plane = height * width;
+  let level: (i: number) => number;
   if (images.dtype === 'float32' || images.dtype === 'float64') {
     const d = data as Float32Array | Float64Array;
-    return {
-      count, height, width,
-      pixel: (k, y, x) => {
-        const v = d[k * plane + y * width + x]!;
-        // NaN shows as black rather than poisoning the PNG encoder.
-        return Number.isFinite(v) ? Math.round(Math.min(1, Math.max(0, v)) * 255) : v === Infinity ? 255 : 0;
-      },
+    level = (i) => {
+      const v = d[i]!;
+      // NaN shows as black rather than poisoning the PNG encoder.
+      return Number.isFinite(v) ? Math.min(1, Math.max(0, v)) * 255 : v === Infinity ? 255 : 0;
     };
-  }
-  if (images.dtype === 'uint8') {
+  } else if (images.dtype === 'uint8') {
     const d = data as Uint8Array;
-    return { count, height, width, pixel: (k, y, x) => d[k * plane + y * width + x]! };
+    level = (i) => d[i]!;
+  } else {
+    throw new InvalidOptionError('images.dtype', "'float32', 'float64' or 'uint8'", images.dtype);
   }
-  throw new InvalidOptionError('images.dtype', "'float32', 'float64' or 'uint8'", images.dtype);
+  const index = last
+    ? (k: number, c: number, y: number, x: number) => ((k * plane + y * width + x) * channels + c)
+    : (k: number, c: number, y: number, x: number) => ((k * channels + c) * plane + y * width + x);
+  const colour = channels >= 3;
+  const alpha = channels === 2 || channels === 4;
+  const colours = colour ? 3 : 1;
+  return {
+    count, height, width, colour,
+    pixel: (k, y, x, out) => {
+      const a = alpha ? level(index(k, channels - 1, y, x)) / 255 : 1;
+      // Over a white background: v * a + 255 * (1 - a).
+      for (let c = 0; c < colours; c++) out[c] = Math.round(level(index(k, c, y, x)) * a + 255 * (1 - a));
+    },
+  };
 }

@@ -8,7 +8,7 @@ import { constants } from 'node:buffer';
 import { constants as fs } from 'node:fs';
 import { open } from 'node:fs/promises';
 
-import { CheckpointError, PickleSecurityError } from '../errors.js';
+import { CheckpointError, InvalidOptionError, PickleSecurityError } from '../errors.js';
 import { readTorchArchive } from '../data/torch-file.js';
 import { planRestore, type ReadOptions, type RestorePlan } from './checkpoint-read.js';
 
@@ -58,6 +58,8 @@ export function readCheckpoint(bytes: Uint8Array, path: string, options: ReadOpt
     return planRestore(readTorchArchive(bytes, path), path, options);
   } catch (error) {
     if (error instanceof CheckpointError || error instanceof PickleSecurityError) throw error;
+    // imageSize is the caller's option: a size the architecture cannot take is the option's fault.
+    if (error instanceof InvalidOptionError && error.option === 'imageSize') throw error;
     // A bug of ours met by this file: still the file's failure, typed, with the cause kept.
     const wrapped = new CheckpointError(path, `could not be read: ${(error as Error)?.message ?? String(error)}`);
     (wrapped as { cause?: unknown }).cause = error;

@@ -5,5 +5,6 @@ export { info, liveTensors, type RuntimeInfo } from './info.js';
 export { distributedFromEnv, type DistributedOptions } from './distributed.js';
 export { notebookLearningRate, resolveModel, type EarlyStoppingOptions, type LearningRateSchedule, type ModelChoice, type OptimizerOptions } from './options.js';
 export type { ImagesInput, LabelsInput as TrainingLabels } from './inputs.js';
+export type { AugmentOptions, FillMode } from './augment.js';
 export type { BatchLog, EpochLog, History, LayerSummary, ModelSummary } from './types.js';
 export { progressPrinter } from './progress.js';

@@ -4,12 +4,17 @@
  * the native layer can trust them.
  */
 import type { NdArray } from '../data/ndarray.js';
+import { resolveLayout, type DataFormat } from '../data/image-layout.js';
 import { described, InvalidOptionError } from '../errors.js';
 import type { NativeArray } from './native.js';
 import { Tensor } from './tensor.js';
 
-/** Images: (N, H, W), (N, H, W, 1) or (N, 1, H, W); an NdArray of floats or a Tensor. */
+/**
+ * Images: (N, H, W), (N, H, W, C) or (N, C, H, W), any channel count; an NdArray of
+ * numbers or a Tensor. See resolveLayout (data/image-layout.ts) for how a 4-D shape is read.
+ */
 export type ImagesInput = NdArray | Tensor;
+export type { DataFormat } from '../data/image-layout.js';
 /** Labels: class indices 0..C-1 (NdArray, Int32Array, number[] or Tensor) or one-hot (N, C) as Keras takes them. */
 export type LabelsInput = NdArray | Int32Array | readonly number[] | Tensor;
 
@@ -17,6 +22,8 @@ export interface PreparedImages {
   data: NativeArray;
   /** (N, C, H, W) */
   shape: [number, number, number, number];
+  /** The data is (N, H, W, C) with C > 1: the addon transposes it to (N, C, H, W) on its worker thread. */
+  channelsLast: boolean;
 }
 
 export interface PreparedLabels {
@@ -25,15 +32,22 @@ export interface PreparedLabels {
   impliedClasses: number | undefined;
 }
 
+/** Checks the dataFormat option (undefined: read from the shape). */
+export function checkDataFormat(value: unknown, name = 'dataFormat'): DataFormat | undefined {
+  if (value === undefined || value === 'channels_last' || value === 'channels_first') return value;
+  throw new InvalidOptionError(name, "'channels_last' or 'channels_first' (or leave it out to read the layout from the shape)", value);
+}
+
 /** Checks and reshapes images; `name` is the option path used in error messages. */
-export function prepareImages(x: ImagesInput, name: string): PreparedImages {
+export function prepareImages(x: ImagesInput, name: string, dataFormat?: DataFormat): PreparedImages {
   if (x instanceof Tensor) {
-    return { data: x.handle, shape: nchw(x.shape, name) };
+    const layout = resolveLayout(x.shape, name, dataFormat);
+    return { data: x.handle, shape: layout.shape, channelsLast: layout.channelsLast };
   }
   if (typeof x !== 'object' || x === null || !Array.isArray((x as NdArray).shape) || !ArrayBuffer.isView((x as NdArray).data)) {
     throw new InvalidOptionError(name, 'an NdArray { dtype, shape, data } or a Tensor of images', x);
   }
-  const shape = nchw(x.shape, name);
+  const { shape, channelsLast } = resolveLayout(x.shape, name, dataFormat);
   const expected = shape.reduce((a, b) => a * b, 1);
   if (x.data.length !== expected) {
     throw new InvalidOptionError(`${name}.data`, `${expected} values for shape [${x.shape.join(', ')}]`, described(`${x.data.length} values`));
@@ -50,15 +64,7 @@ export function prepareImages(x: ImagesInput, name: string): PreparedImages {
   if (bad >= 0) {
     throw new InvalidOptionError(name, 'finite pixel values', described(`${data[bad]} at flat index ${bad} (image ${Math.floor(bad / (expected / shape[0]))})`));
   }
-  return { data, shape };
-}
-
-function nchw(shape: readonly number[], name: string): [number, number, number, number] {
-  const dims = [...shape];
-  if (dims.length === 3) return [dims[0]!, 1, dims[1]!, dims[2]!];
-  if (dims.length === 4 && dims[3] === 1 && dims[1] !== 1) return [dims[0]!, 1, dims[1]!, dims[2]!];
-  if (dims.length === 4 && dims[1] === 1) return [dims[0]!, 1, dims[2]!, dims[3]!];
-  throw new InvalidOptionError(`${name}.shape`, '(N, H, W), (N, H, W, 1) or (N, 1, H, W) grayscale images', described(`[${dims.join(', ')}]`));
+  return { data, shape, channelsLast };
 }
 
 function firstNonFinite(data: Float32Array): number {

@@ -6,7 +6,7 @@ import { resolve } from 'node:path';
 
 import { CheckpointError, described, InvalidOptionError, TorchfitError } from '../errors.js';
 import type { NdArray } from '../data/ndarray.js';
-import { checkLabelRange, prepareImages, prepareLabels, type ImagesInput, type LabelsInput } from './inputs.js';
+import { checkDataFormat, checkLabelRange, prepareImages, prepareLabels, type DataFormat, type ImagesInput, type LabelsInput } from './inputs.js';
 import { runJob } from './job.js';
 import { native, type NativeModel } from './native.js';
 import { modelName, type ModelKind } from '../models/describe.js';
@@ -28,6 +28,8 @@ export interface LoadOptions {
 export interface PredictOptions {
   batchSize?: number;
   signal?: AbortSignal;
+  /** Layout of 4-D images; default: read from the shape, as trainModel does. */
+  dataFormat?: DataFormat;
 }
 
 /** A model's architecture (Model.config): which model, its classes and input, and its layers. */
@@ -104,12 +106,12 @@ export class Model {
    * const { loss, accuracy } = await model.evaluate(xTest, yTestOneHot);
    */
   async evaluate(x: ImagesInput, y: LabelsInput, options: PredictOptions = {}): Promise<{ loss: number; accuracy: number }> {
-    const images = this.checkImages(x, 'x');
+    const images = this.checkImages(x, 'x', options);
     const labels = prepareLabels(y, images.shape[0], 'y');
     checkLabelRange(labels, this.config.numClasses, 'y');
     const batchSize = batchSizeOf(options);
     const handle = this.live();
-    const result = await runJob(() => handle.evaluate(images.data, images.shape, labels.data, batchSize), options.signal);
+    const result = await runJob(() => handle.evaluate(images.data, images.shape, labels.data, batchSize, images.channelsLast), options.signal);
     return { loss: result.loss, accuracy: result.accuracy };
   }
 
@@ -120,11 +122,11 @@ export class Model {
    * const probs = await model.predict(images);
    */
   async predict(x: ImagesInput, options: PredictOptions = {}): Promise<NdArray> {
-    const images = this.checkImages(x, 'x');
+    const images = this.checkImages(x, 'x', options);
     const batchSize = batchSizeOf(options);
     const handle = this.live();
     const classes = this.config.numClasses;  // read now: the model may be disposed while the job runs
-    const data = await runJob(() => handle.predict(images.data, images.shape, batchSize), options.signal);
+    const data = await runJob(() => handle.predict(images.data, images.shape, batchSize, images.channelsLast), options.signal);
     return { dtype: 'float32', shape: [images.shape[0], classes], data };
   }
 
@@ -179,8 +181,8 @@ export class Model {
   /**
    * Loads a checkpoint written by save() (weights, optimizer state, metadata),
    * or a plain PyTorch state_dict (`torch.save(model.state_dict(), path)` from
-   * the Python reference port; the architecture is read from its keys and
-   * shapes, `imageSize` gives the image size, default 28x28). The file is read
+   * the Python reference port; the architecture and the channel count are read
+   * from its keys and shapes, `imageSize` gives the image size, default 28x28). The file is read
    * once, by our own strict zip reader and restricted unpickler, and every
    * field, name, shape, dtype and value is vetted in TypeScript; the addon only
    * receives typed arrays to copy into the model. Weights, buffers and
@@ -218,11 +220,12 @@ export class Model {
     this.handle.dispose();
   }
 
-  private checkImages(x: ImagesInput, name: string) {
-    const images = prepareImages(x, name);
+  private checkImages(x: ImagesInput, name: string, options: PredictOptions) {
+    const images = prepareImages(x, name, checkDataFormat(options.dataFormat));
     const c = this.config;
-    if (images.shape[2] !== c.height || images.shape[3] !== c.width) {
-      throw new InvalidOptionError(`${name}.shape`, `${c.height}x${c.width} images for this model`, described(`${images.shape[2]}x${images.shape[3]}`));
+    if (images.shape[2] !== c.height || images.shape[3] !== c.width || images.shape[1] !== c.channels) {
+      throw new InvalidOptionError(`${name}.shape`, `${c.height}x${c.width} images with ${c.channels} channel(s) for this model`,
+        described(`${images.shape[2]}x${images.shape[3]} with ${images.shape[1]} channel(s)`));
     }
     return images;
   }
@@ -284,8 +287,8 @@ function checkLoadOptions(options: unknown): { imageSize: [number, number]; allo
 
 function checkImageSize(size: unknown): [number, number] {
   if (size === undefined) return [28, 28];
-  if (!Array.isArray(size) || size.length !== 2 || !size.every((v) => Number.isInteger(v) && v >= 8 && v <= 4096)) {
-    throw new InvalidOptionError('imageSize', '[height, width] with integers from 8 to 4096', size);
+  if (!Array.isArray(size) || size.length !== 2 || !size.every((v) => Number.isInteger(v) && v >= 1 && v <= 4096)) {
+    throw new InvalidOptionError('imageSize', '[height, width] with integers from 1 to 4096', size);
   }
   return [size[0], size[1]];
 }

@@ -10,6 +10,7 @@ import { fileURLToPath } from 'node:url';
 
 import { AddonLoadError } from '../errors.js';
 import type { NativeLayer } from '../models/native-spec.js';
+import type { NativeAugmentConfig } from './augment.js';
 import type { BatchLog, EpochLog, LayerSummary } from './types.js';
 
 /** The package root (two levels above dist/torch/). */
@@ -61,6 +62,7 @@ export interface NativeTrainConfig {
   threads: number;
   kernels: KernelChoice;
   batchProgressIntervalMs: number;
+  augment: NativeAugmentConfig;
   /** Absent: this process trains alone. */
   distributed?: NativeDistributedConfig;
 }
@@ -97,6 +99,8 @@ export interface NativeDataSpec {
   /** (N, C, H, W) */
   shape: number[];
   y: NativeArray;
+  /** x holds (N, H, W, C): transposed on the worker thread. */
+  channelsLast?: boolean;
 }
 
 export interface NativeTrainSpec {
@@ -117,8 +121,9 @@ export interface NativeTrainOutcome {
 }
 
 export interface NativeModel {
-  evaluate(x: NativeArray, shape: number[], y: NativeArray, batchSize: number): NativeJob<{ loss: number; accuracy: number; samples: number }>;
-  predict(x: NativeArray, shape: number[], batchSize: number): NativeJob<Float32Array>;
+  /** shape: (N, C, H, W); channelsLast: x holds (N, H, W, C). */
+  evaluate(x: NativeArray, shape: number[], y: NativeArray, batchSize: number, channelsLast: boolean): NativeJob<{ loss: number; accuracy: number; samples: number }>;
+  predict(x: NativeArray, shape: number[], batchSize: number, channelsLast: boolean): NativeJob<Float32Array>;
   layers(): LayerSummary[];
   config(): NativeModelSpec & { hasOptimizerState: boolean };
   save(path: string, configJson: string, withOptimizer: boolean): NativeJob<string>;
@@ -243,6 +248,14 @@ export interface NativeBinding {
   _compareKernels(spec: NativeCompareSpec): NativeDifference[];
   /** Internal: the kernel builds this CPU runs ('generic' always, 'avx2' where supported). */
   _kernelIsas(): { active: string; available: string[] };
+  /** Internal (scripts/bench-layout.mjs, test/images-layout.test.js): the channels_last transpose of training inputs. */
+  _toNchw(x: Float32Array, nchwShape: number[]): { data: Float32Array; ms: number };
+  /**
+   * Internal (test/augment.test.js): augments one (N, C, H, W) batch as fit does. params: (N, 9) float64 per-image
+   * draws to apply (see native/core/augment.h); absent: drawn from `seed`. tensorOps: the device-independent
+   * path instead of the CPU loop. Returns the images and the draws.
+   */
+  _augmentBatch(x: Float32Array, shape: number[], config: NativeAugmentConfig, seed: number, params?: Float64Array, tensorOps?: boolean): { images: Float32Array; params: Float64Array };
   NativeModel: NativeModelClass;
   NativeTensor: NativeTensorClass;
 }

@@ -7,8 +7,9 @@
 import { availableParallelism } from 'node:os';
 
 import { described, describeValue, InvalidOptionError } from '../errors.js';
+import { resolveAugment, type AugmentOptions } from './augment.js';
 import { resolveDistributed, type DistributedOptions, type ResolvedDistributed } from './distributed.js';
-import type { ImagesInput, LabelsInput } from './inputs.js';
+import type { DataFormat, ImagesInput, LabelsInput } from './inputs.js';
 import { resolveModelChoice, type ModelChoiceResolved } from '../models/describe.js';
 import type { ModelSpec } from '../models/layers.js';
 import type { KernelChoice, NativeTrainConfig } from './native.js';
@@ -47,6 +48,10 @@ export interface TrainOptions {
   model: ModelChoice;
   train: { x: ImagesInput; y: LabelsInput };
   validation?: { x: ImagesInput; y: LabelsInput };
+  /** Layout of 4-D images (train and validation); default: read from the shape (see resolveLayout). */
+  dataFormat?: DataFormat;
+  /** Random transforms of the training batches (never of validation data); see AugmentOptions. */
+  augment?: AugmentOptions;
   /** Default: the one-hot width of train.y, else its largest label + 1. */
   numClasses?: number;
   epochs?: number;
@@ -102,6 +107,7 @@ const KNOWN_OPTIONS = new Set([
   'model', 'train', 'validation', 'numClasses', 'epochs', 'batchSize', 'evalBatchSize', 'optimizer', 'lrSchedule',
   'earlyStopping', 'seed', 'shuffle', 'device', 'threads', 'signal', 'onEpochEnd', 'onBatchEnd',
   'batchProgressIntervalMs', 'verbose', 'resume', 'distributed', 'kernels',
+  'dataFormat', 'augment',
 ]);
 
 /** Resolves the model choice; ResNet depth must be 6n+2. */
@@ -246,6 +252,7 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
       threads,
       kernels,
       batchProgressIntervalMs,
+      augment: resolveAugment(options.augment),
     },
     ...(distributed ? { distributed } : {}),
     verbose,

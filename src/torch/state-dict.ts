@@ -9,6 +9,7 @@ import { checkArchitecture } from './checkpoint-spec.js';
 import { shapeTable, toEntries, vetState } from './checkpoint-state.js';
 import { asTensor, isDict } from './checkpoint-values.js';
 import type { ReadOptions, RestorePlan } from './checkpoint-read.js';
+import { checkImageSizeFor } from './image-size.js';
 import type { NativeModelSpec } from './native.js';
 
 /**
@@ -47,6 +48,7 @@ export function plainStateDict(content: PickleValue, file: string, options: Read
   if (numClasses < 2 || numClasses > 100_000) throw new CheckpointError(file, `'fc.weight' has ${numClasses} rows: 2 to 100000 classes are supported`);
   if (channels < 1 || channels > 64) throw new CheckpointError(file, `'${kind === 'cnn' ? 'conv1' : 'stem.conv'}.weight' has ${channels} input channels: 1 to 64 are supported`);
   const spec: NativeModelSpec = { kind, depth, numClasses, channels, height: options.imageSize[0], width: options.imageSize[1] };
+  checkImageSizeFor({ kind, depth }, spec.height, spec.width, 'imageSize');  // the architecture's own minimum, named as the option
   try {
     checkArchitecture(spec, shapeTable(tensors), file);
   } catch (error) {

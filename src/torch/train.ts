@@ -3,7 +3,8 @@
  */
 import { described, InvalidOptionError } from '../errors.js';
 import { chooseBackend } from './distributed.js';
-import { checkLabelRange, prepareImages, prepareLabels } from './inputs.js';
+import { checkImageSizeFor } from './image-size.js';
+import { checkDataFormat, checkLabelRange, prepareImages, prepareLabels } from './inputs.js';
 import { runJob } from './job.js';
 import { Model } from './model.js';
 import { native, type NativeDataSpec } from './native.js';
@@ -67,7 +68,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   if (typeof options.train !== 'object' || options.train === null) {
     throw new InvalidOptionError('train', '{ x, y } with images and labels', options.train);
   }
-  const trainX = prepareImages(options.train.x, 'train.x');
+  const dataFormat = checkDataFormat(options.dataFormat);
+  const trainX = prepareImages(options.train.x, 'train.x', dataFormat);
   const trainY = prepareLabels(options.train.y, trainX.shape[0], 'train.y');
   const samples = trainX.shape[0];
   if (samples < 2) throw new InvalidOptionError('train.x', 'at least 2 images', described(`${samples}`));
@@ -86,13 +88,14 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     if (typeof options.validation !== 'object' || options.validation === null) {
       throw new InvalidOptionError('validation', '{ x, y } with images and labels', options.validation);
     }
-    const valX = prepareImages(options.validation.x, 'validation.x');
+    const valX = prepareImages(options.validation.x, 'validation.x', dataFormat);
     if (valX.shape[1] !== trainX.shape[1] || valX.shape[2] !== trainX.shape[2] || valX.shape[3] !== trainX.shape[3]) {
-      throw new InvalidOptionError('validation.x.shape', `images of the training size ${trainX.shape.slice(2).join('x')}`, described(valX.shape.slice(2).join('x')));
+      throw new InvalidOptionError('validation.x.shape', `images of the training size and channels (${trainX.shape.slice(2).join('x')}, ${trainX.shape[1]} channel(s))`,
+        described(`${valX.shape.slice(2).join('x')}, ${valX.shape[1]} channel(s)`));
     }
     const valY = prepareLabels(options.validation.y, valX.shape[0], 'validation.y');
     valImpliedClasses = valY.impliedClasses;
-    validation = { x: valX.data, shape: valX.shape, y: valY.data };
+    validation = { x: valX.data, shape: valX.shape, y: valY.data, channelsLast: valX.channelsLast };
     checkLabelRange(valY, options.numClasses ?? trainY.impliedClasses ?? Number.MAX_SAFE_INTEGER, 'validation.y');
   }
   const numClasses = options.numClasses ?? trainY.impliedClasses ?? valImpliedClasses;
@@ -100,9 +103,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     throw new InvalidOptionError('numClasses', 'a number of classes (it cannot be inferred from Tensor labels)', undefined);
   }
   checkLabelRange(trainY, numClasses, 'train.y');
-  if (trainX.shape[2] < 8 || trainX.shape[3] < 8) {
-    throw new InvalidOptionError('train.x.shape', 'images of at least 8x8 pixels', described(trainX.shape.slice(2).join('x')));
-  }
+  // A layers model's shapes are checked layer by layer when it is resolved just below.
+  if (resolved.model.kind !== 'layers') checkImageSizeFor({ kind: resolved.model.kind, depth: resolved.model.depth }, trainX.shape[2], trainX.shape[3], 'train.x.shape');
 
   const modelSpec = nativeModelSpec(resolved.model, numClasses, [trainX.shape[1]!, trainX.shape[2]!, trainX.shape[3]!]);
   const binding = native();
@@ -119,9 +121,9 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     const c = resume.config;
     if (c.kind !== resolved.model.kind || (c.kind === 'resnet' && c.depth !== resolved.model.depth) || c.numClasses !== numClasses ||
         (c.kind === 'layers' && JSON.stringify(c.layers) !== modelSpec.layersJson) ||
-        c.height !== trainX.shape[2] || c.width !== trainX.shape[3]) {
-      throw new InvalidOptionError('resume', `a Model of the same architecture (${resolved.model.kind}, ${numClasses} classes, ${trainX.shape[2]}x${trainX.shape[3]})`,
-        `${c.kind}${c.kind === 'resnet' ? ` depth ${c.depth}` : ''}, ${c.numClasses} classes, ${c.height}x${c.width}`);
+        c.height !== trainX.shape[2] || c.width !== trainX.shape[3] || c.channels !== trainX.shape[1]) {
+      throw new InvalidOptionError('resume', `a Model of the same architecture (${resolved.model.kind}, ${numClasses} classes, ${trainX.shape[2]}x${trainX.shape[3]}x${trainX.shape[1]})`,
+        `${c.kind}${c.kind === 'resnet' ? ` depth ${c.depth}` : ''}, ${c.numClasses} classes, ${c.height}x${c.width}x${c.channels}`);
     }
   }
 
@@ -145,7 +147,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
         {
           model: modelSpec,
           config: { ...resolved.config, device, ...(distributed ? { distributed } : {}) },
-          train: { x: trainX.data, shape: trainX.shape, y: trainY.data },
+          train: { x: trainX.data, shape: trainX.shape, y: trainY.data, channelsLast: trainX.channelsLast },
           ...(validation ? { validation } : {}),
           ...(resume ? { resume: resume.handle } : {}),
         },
