@@ -47,6 +47,7 @@ Napi::Value ProfileStep(const Napi::CallbackInfo& info) {
 }
 
 // _compareKernels({ op, batch, channels, height, width, pad, training, inputGrad, negativeGamma,
+//                   outChannels, kernel, stride, padding, residual, relu,
 //                   steps, model, optimizer, learningRate, seed, threads, isa })
 //   -> [{ name, maxAbs, fusedErr, plainErr, refMax, numel }]: fused against plain (and both
 //   against float64) on the same random inputs.
@@ -61,6 +62,12 @@ Napi::Value CompareKernels(const Napi::CallbackInfo& info) {
     spec.height = int_or(o, "height", 28);
     spec.width = int_or(o, "width", 28);
     spec.pad = int_or(o, "pad", 0);
+    spec.out_channels = int_or(o, "outChannels", 8);
+    spec.kernel = int_or(o, "kernel", 3);
+    spec.stride = int_or(o, "stride", 1);
+    spec.same = !o.Has("padding") || o.Get("padding").ToString().Utf8Value() != "valid";
+    spec.residual = o.Get("residual").ToBoolean().Value();
+    spec.relu = o.Get("relu").ToBoolean().Value();
     spec.training = !o.Has("training") || o.Get("training").ToBoolean().Value();
     spec.input_grad = o.Get("inputGrad").ToBoolean().Value();
     spec.negative_gamma = o.Get("negativeGamma").ToBoolean().Value();

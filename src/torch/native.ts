@@ -154,6 +154,8 @@ export interface NativeRuntimeInfo {
   distributed: { gloo: boolean; nccl: boolean };
   /** Which build of the fused CPU kernels this CPU runs: 'avx2' (AVX2 + FMA) or 'generic'. */
   cpuKernels: 'avx2' | 'generic';
+  /** The convolution engine in use, e.g. 'onednn 2.6.3 avx512_core (nChw16c)', or 'off: <why>'. */
+  convEngine: string;
 }
 
 export interface NativeProfileOptions {
@@ -170,12 +172,18 @@ export interface NativeProfileOptions {
 }
 
 export interface NativeCompareSpec {
-  op: 'conv1ch' | 'sigmoid_bn_pool' | 'cnn_stem' | 'linear' | 'model';
+  op: 'conv1ch' | 'sigmoid_bn_pool' | 'cnn_stem' | 'linear' | 'model' | 'conv_blocked' | 'bn_blocked';
   batch?: number;
   channels?: number;
   height?: number;
   width?: number;
   pad?: 0 | 1;
+  outChannels?: number;
+  kernel?: number;
+  stride?: number;
+  padding?: 'same' | 'valid';
+  residual?: boolean;
+  relu?: boolean;
   training?: boolean;
   inputGrad?: boolean;
   negativeGamma?: boolean;
