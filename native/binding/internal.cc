@@ -4,6 +4,7 @@
 #include "binding/errors.h"
 #include "core/kernels/compare.h"
 #include "core/kernels/kernel_table.h"
+#include "core/kernels/roofline.h"
 #include "core/tools/step_profile.h"
 
 namespace torchfit::binding {
@@ -106,9 +107,56 @@ Napi::Value KernelIsas(const Napi::CallbackInfo& info) {
   return out;
 }
 
+// _fmaPeak({ threads, seconds, isa }) -> { gflops, isa, threads }: scripts/roofline.mjs.
+Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const auto o = info[0].As<Napi::Object>();
+    const double seconds = o.Get("seconds").IsNumber() ? o.Get("seconds").As<Napi::Number>().DoubleValue() : 0.5;
+    const auto peak = kernels::measure_fma_peak(int_or(o, "threads", 1), seconds,
+                                                o.Get("isa").IsString() ? o.Get("isa").As<Napi::String>().Utf8Value() : "");
+    auto out = Napi::Object::New(env);
+    out.Set("gflops", peak.gflops);
+    out.Set("isa", peak.isa);
+    out.Set("threads", peak.threads);
+    return out;
+  });
+}
+
+// _timeConv({ batch, inChannels, outChannels, height, width, kernel, stride, padding, path, reps,
+//             threads, inputGrad }) -> { forwardMs, backwardMs, forwardGflop, backwardGflop }
+Napi::Value TimeConv(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const auto o = info[0].As<Napi::Object>();
+    kernels::ConvLayerSpec spec;
+    spec.batch = int_or(o, "batch", 128);
+    spec.in_channels = int_or(o, "inChannels", 16);
+    spec.out_channels = int_or(o, "outChannels", 16);
+    spec.height = int_or(o, "height", 28);
+    spec.width = int_or(o, "width", 28);
+    spec.kernel = int_or(o, "kernel", 3);
+    spec.stride = int_or(o, "stride", 1);
+    spec.same = !o.Has("padding") || o.Get("padding").ToString().Utf8Value() != "valid";
+    spec.path = o.Get("path").IsString() ? o.Get("path").As<Napi::String>().Utf8Value() : "engine";
+    spec.reps = int_or(o, "reps", 10);
+    spec.threads = int_or(o, "threads", 0);
+    spec.input_grad = !o.Has("inputGrad") || o.Get("inputGrad").ToBoolean().Value();
+    const auto t = kernels::time_conv_layer(spec);
+    auto out = Napi::Object::New(env);
+    out.Set("forwardMs", t.forward_ms);
+    out.Set("backwardMs", t.backward_ms);
+    out.Set("forwardGflop", t.forward_gflop);
+    out.Set("backwardGflop", t.backward_gflop);
+    return out;
+  });
+}
+
 }  // namespace
 
 void register_internal(Napi::Env env, Napi::Object exports) {
+  exports.Set("_fmaPeak", Napi::Function::New(env, FmaPeak));
+  exports.Set("_timeConv", Napi::Function::New(env, TimeConv));
   exports.Set("_profileStep", Napi::Function::New(env, ProfileStep));
   exports.Set("_compareKernels", Napi::Function::New(env, CompareKernels));
   exports.Set("_kernelIsas", Napi::Function::New(env, KernelIsas));

@@ -228,6 +228,13 @@ export interface NativeBinding {
   _profileStep(spec: NativeModelSpec, options: NativeProfileOptions): { msPerStep: number; ops: NativeOpTime[] };
   /** Internal (test/kernels.test.js): fused kernels against libtorch's ops on the same random inputs. */
   _compareKernels(spec: NativeCompareSpec): NativeDifference[];
+  /** Internal (scripts/roofline.mjs): this CPU's float32 FMA peak, measured. */
+  _fmaPeak(options: { threads: number; seconds?: number; isa?: 'avx2' | 'avx512' }): { gflops: number; isa: string; threads: number };
+  /** Internal (scripts/roofline.mjs): one convolution layer's forward and backward, on the engine or libtorch's path. */
+  _timeConv(spec: {
+    batch?: number; inChannels?: number; outChannels?: number; height?: number; width?: number; kernel?: number;
+    stride?: number; padding?: 'same' | 'valid'; path: 'engine' | 'libtorch'; reps?: number; threads?: number; inputGrad?: boolean;
+  }): { forwardMs: number; backwardMs: number; forwardGflop: number; backwardGflop: number };
   /** Internal: the kernel builds this CPU runs ('generic' always, 'avx2' where supported). */
   _kernelIsas(): { active: string; available: string[] };
   NativeModel: NativeModelClass;
