@@ -17,6 +17,16 @@ std::pair<int64_t, int64_t> keras_padding(int64_t in, int64_t kernel, int64_t st
   return {total / 2, total - total / 2};
 }
 
+std::pair<torch::Tensor, torch::Tensor> fold_batch_norm(const torch::Tensor& weight, const torch::Tensor& bias,
+                                                        const torch::Tensor& gamma, const torch::Tensor& beta,
+                                                        const torch::Tensor& running_mean,
+                                                        const torch::Tensor& running_var, double eps) {
+  const auto scale = gamma / torch::sqrt(running_var + eps);
+  auto w = weight * scale.reshape({-1, 1, 1, 1});
+  auto b = ((bias.defined() ? bias : torch::zeros_like(running_mean)) - running_mean) * scale + beta;
+  return {w.contiguous(), b.contiguous()};
+}
+
 namespace {
 
 int64_t out_size(int64_t in, int64_t kernel, int64_t stride, int64_t before, int64_t after) {

@@ -27,6 +27,14 @@ bool conv2d_blocked_applies(const torch::Tensor& x, const torch::Tensor& weight,
 torch::Tensor conv2d_blocked(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                              const ConvGeometry2d& g, const torch::Tensor& residual = {});
 
+// Inference: a convolution followed by a BatchNorm on running statistics is one convolution,
+// the BatchNorm's scale s = gamma / sqrt(var + eps) multiplied into each output channel's
+// weights and its shift into the bias: b' = (b - mean) * s + beta. Returns {weight', bias'}.
+std::pair<torch::Tensor, torch::Tensor> fold_batch_norm(const torch::Tensor& weight, const torch::Tensor& bias,
+                                                        const torch::Tensor& gamma, const torch::Tensor& beta,
+                                                        const torch::Tensor& running_mean,
+                                                        const torch::Tensor& running_var, double eps);
+
 // TensorFlow/Keras padding of one dimension: 'same' puts the odd extra row or column at the
 // bottom/right; 'valid' pads nothing. Returns {before, after}.
 std::pair<int64_t, int64_t> keras_padding(int64_t in, int64_t kernel, int64_t stride, bool same);

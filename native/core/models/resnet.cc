@@ -48,7 +48,7 @@ torch::Tensor ResNetLayerImpl::forward(const torch::Tensor& input, bool fused_ke
 }
 
 torch::Tensor ResNetLayerImpl::forward_engine(const torch::Tensor& input, const torch::Tensor& residual,
-                                             bool relu_after) {
+                                             bool relu_after, const ResNetLayerImpl* fold_next, bool bn_folded) {
   if (!kernels::is_blocked(input)) {
     // The stem, on the images: one channel is too few for blocked BatchNorm to pay, and
     // oneDNN's input gradient for it is its slow reference code; the fused 1-channel kernel
@@ -56,7 +56,7 @@ torch::Tensor ResNetLayerImpl::forward_engine(const torch::Tensor& input, const 
     return kernels::to_blocked(forward(input, /*fused_kernels=*/true));
   }
   torch::Tensor x = input;
-  if (bn) {
+  if (bn && !bn_folded) {
     bn->count_batch();
     x = kernels::batch_norm_blocked(x, bn->weight, bn->bias, bn->running_mean, bn->running_var, bn->is_training(),
                                     kKerasBnMomentum, kKerasBnEpsilon, relu_);
@@ -68,6 +68,12 @@ torch::Tensor ResNetLayerImpl::forward_engine(const torch::Tensor& input, const 
   std::tie(g.pad_top, g.pad_bottom) = tf_same_padding(x.size(2), kernel_, stride_);
   std::tie(g.pad_left, g.pad_right) = tf_same_padding(x.size(3), kernel_, stride_);
   g.relu = relu_after;
+  if (fold_next != nullptr) {
+    const auto& n = fold_next->bn;
+    const auto [w, b] = kernels::fold_batch_norm(conv->weight, conv->bias, n->weight, n->bias, n->running_mean,
+                                                 n->running_var, kKerasBnEpsilon);
+    return kernels::conv2d_blocked(x, w, b, g, residual);
+  }
   return kernels::conv2d_blocked(x, conv->weight, conv->bias, g, residual);
 }
 
@@ -86,9 +92,12 @@ torch::Tensor ResNetBlockImpl::forward(const torch::Tensor& x) {
 }
 
 torch::Tensor ResNetBlockImpl::forward_engine(const torch::Tensor& x) {
-  auto y = layer1->forward_engine(x);
+  // Inference: layer2's BatchNorm (no ReLU between) folds into layer1's convolution, one pass
+  // over the activations fewer. layer1's own BatchNorm cannot fold backwards: a ReLU follows it.
+  const bool fold = !is_training() && !torch::GradMode::is_enabled() && layer2->has_batch_norm();
+  auto y = layer1->forward_engine(x, {}, false, fold ? layer2.get() : nullptr);
   auto skip = shortcut ? shortcut->forward_engine(x) : x;
-  return layer2->forward_engine(y, skip, /*relu_after=*/true);
+  return layer2->forward_engine(y, skip, /*relu_after=*/true, nullptr, /*bn_folded=*/fold);
 }
 
 void ResNetBlockImpl::collect_kernels(std::vector<torch::Tensor>& out) const {

@@ -23,7 +23,11 @@ class ResNetLayerImpl : public torch::nn::Module {
   torch::Tensor forward(const torch::Tensor& x, bool fused_kernels = false);
   // The convolution engine (core/kernels/engine.h): x blocked, or NCHW images for the stem;
   // the output blocked, with `residual` added and a ReLU applied in the convolution's pass.
-  torch::Tensor forward_engine(const torch::Tensor& x, const torch::Tensor& residual = {}, bool relu_after = false);
+  // Inference may fold `next`'s BatchNorm into this convolution (fold_next), and then runs
+  // `next` without it (bn_folded).
+  torch::Tensor forward_engine(const torch::Tensor& x, const torch::Tensor& residual = {}, bool relu_after = false,
+                               const ResNetLayerImpl* fold_next = nullptr, bool bn_folded = false);
+  bool has_batch_norm() const { return !bn.is_empty(); }
   const torch::Tensor& kernel() const { return conv->weight; }
 
  private:
