@@ -12,6 +12,7 @@
 #include "core/device.h"
 #include "core/distributed/communicator.h"
 #include "core/early_stopping.h"
+#include "core/kernels/engine.h"
 #include "core/kernels/kernel_table.h"
 #include "core/live_tensors.h"
 #include "core/models/classifier.h"
@@ -37,6 +38,7 @@ Napi::Value Info(const Napi::CallbackInfo& info) {
     distributed.Set("nccl", nccl_compiled());
     out.Set("distributed", distributed);
     out.Set("cpuKernels", kernels::kernels().isa);
+    out.Set("convEngine", kernels::engine_description());
     return out;
   });
 }

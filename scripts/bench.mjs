@@ -23,6 +23,9 @@ const { values } = parseArgs({
     readme: { type: 'boolean', default: false },
     python: { type: 'string', default: '/usr/bin/python3' },
     kernels: { type: 'string', default: 'fused' },
+    // Runs ours and Python alternately this many times per model (a shared machine's load
+    // comes and goes: interleaving exposes both sides to it alike); times are medians over all runs.
+    repeat: { type: 'string', default: '1' },
   },
 });
 
@@ -50,14 +53,30 @@ const common = ['--epochs', values.epochs, '--device', values.device, '--threads
   ...(values.limit ? ['--limit', values.limit] : [])];
 const loadBefore = os.loadavg()[0];
 const rows = [];
+const repeat = Math.max(1, Number(values.repeat));
+// Steady-state figures of several runs: every run's epochs but its first, together.
+const pooled = (runs, model) => {
+  const first = runs[0].models[model];
+  if (runs.length === 1) return first;
+  const steadyOf = (key) => runs.flatMap((r) => { const xs = r.models[model].history[key]; return xs.length > 1 ? xs.slice(1) : xs; });
+  return { ...first, history: { ...first.history, ms_per_step: [NaN, ...steadyOf('ms_per_step')], seconds: [NaN, ...steadyOf('seconds')] } };
+};
 for (const model of values.models.split(',')) {
-  const oursJson = join(tmpdir(), `torchfit-bench-ours-${model}.json`);
-  const pyJson = join(tmpdir(), `torchfit-bench-py-${model}.json`);
-  run(`ours (${model})`, process.execPath, [join(root, 'scripts', 'bench-ours.mjs'), '--model', model, ...common, '--kernels', values.kernels, '--json', oursJson]);
-  run(`python (${model})`, values.python, [join(root, 'scripts', 'reference', 'notebook_port.py'), '--models', model, ...common, '--quiet', '--json', pyJson]);
-  const ours = JSON.parse(readFileSync(oursJson, 'utf8'));
-  const py = JSON.parse(readFileSync(pyJson, 'utf8'));
-  rows.push({ model, ours, py, o: ours.models[model], p: py.models[model] });
+  const oursRuns = [];
+  const pyRuns = [];
+  for (let i = 0; i < repeat; i += 1) {
+    const oursJson = join(tmpdir(), `torchfit-bench-ours-${model}.json`);
+    const pyJson = join(tmpdir(), `torchfit-bench-py-${model}.json`);
+    const tag = repeat > 1 ? ` run ${i + 1}/${repeat}` : '';
+    run(`ours (${model})${tag}`, process.execPath, [join(root, 'scripts', 'bench-ours.mjs'), '--model', model, ...common, '--kernels', values.kernels, '--json', oursJson]);
+    run(`python (${model})${tag}`, values.python, [join(root, 'scripts', 'reference', 'notebook_port.py'), '--models', model, ...common, '--quiet', '--json', pyJson]);
+    oursRuns.push(JSON.parse(readFileSync(oursJson, 'utf8')));
+    pyRuns.push(JSON.parse(readFileSync(pyJson, 'utf8')));
+  }
+  const maxRss = (runs) => Math.max(...runs.map((r) => r.peak_rss_mb));
+  const ours = { ...oursRuns[0], peak_rss_mb: maxRss(oursRuns), runs: oursRuns };
+  const py = { ...pyRuns[0], peak_rss_mb: maxRss(pyRuns), runs: pyRuns };
+  rows.push({ model, ours, py, o: pooled(oursRuns, model), p: pooled(pyRuns, model) });
 }
 
 // Dataset load: ours against np.load, from the data layer's own benchmark.
@@ -78,7 +97,7 @@ lines.push(`Measured ${date} on ${cpus()[0]?.model ?? 'unknown CPU'} (${availabl
   `${values.epochs} epochs${values.limit ? ` on the first ${values.limit} training images` : ' on the 54,000 training images'}; ` +
   `ours: libtorch ${rows[0]?.ours.libtorch}, Node ${process.version}, kernels ${values.kernels}; Python: torch ${rows[0]?.py.torch_version ?? rows[0]?.py.torch ?? '?'}. ` +
   `Load average ${loadBefore.toFixed(1)} at the start, ${os.loadavg()[0].toFixed(1)} at the end (the benchmark itself keeps the 2 cores busy; a load well above 2 means other work shared the machine, which distorts both sides, Python's spinning OpenMP threads more than ours, which wait passively). ` +
-  'Times are medians over epochs, the first excluded. Keras: the notebook\'s own figures (Colab GPU, its own data).');
+  `Times are medians over epochs, the first of each run excluded${repeat > 1 ? `, over ${repeat} interleaved runs of each side (accuracies: the first run; peak RSS: the largest)` : ''}. Keras: the notebook's own figures (Colab GPU, its own data).`);
 lines.push('');
 lines.push('| model | measure | ours | Python (PyTorch eager) | ours / Python | Keras notebook |');
 lines.push('|---|---|---|---|---|---|');

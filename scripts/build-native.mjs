@@ -37,7 +37,8 @@ if (existsSync(buildInfo)) {
   const info = JSON.parse(readFileSync(buildInfo, 'utf8'));
   const yes = (v) => (v ? 'yes' : 'no');
   console.log(`torchfit: built against libtorch ${info.libtorchVersion} from ${info.source} (${info.torchDir}), CUDA ${yes(info.cuda)}, ` +
-    `distributed: Gloo ${yes(info.distributed?.gloo)}, NCCL ${yes(info.distributed?.nccl)}`);
+    `distributed: Gloo ${yes(info.distributed?.gloo)}, NCCL ${yes(info.distributed?.nccl)}, ` +
+    `convolution engine: ${info.convEngine ?? 'off (install libdnnl-dev and rebuild)'}`);
   if (!info.distributed?.gloo) {
     console.log('torchfit: distributed training needs Gloo\'s headers: install them (Debian: apt-get install libgloo-dev) and rebuild');
   }

@@ -14,8 +14,8 @@ const started = Date.now();
 const log = (message) => console.log(`setup: ${message}`);
 
 // Required to build and test (libgloo-dev: Gloo's headers, which distributed training
-// compiles against); the rest serve the Python reference, the browser test and fonts in figures.
-const REQUIRED = ['g++', 'cmake', 'libtorch-dev', 'libgloo-dev', 'dataset-fashion-mnist'];
+// compiles against; libdnnl-dev: oneDNN's headers, for the convolution engine); the rest serve the Python reference, the browser test and fonts in figures.
+const REQUIRED = ['g++', 'cmake', 'libtorch-dev', 'libgloo-dev', 'libdnnl-dev', 'dataset-fashion-mnist'];
 const OPTIONAL = ['python3-torch', 'python3-sklearn', 'python3-numpy', 'chromium', 'fonts-liberation', 'fonts-dejavu-core'];
 
 function run(command, args, options = {}) {

@@ -115,7 +115,9 @@ const modelCases = [
   { name: 'CNN, 3 SGD steps', batch: 8, model: spec('cnn'), optimizer: 'sgd', learningRate: 0.01, steps: 3 },
   { name: 'CNN on 13x13 images (odd sizes all the way down), batch 2', batch: 2, model: spec('cnn', 0, 13), optimizer: 'sgd', learningRate: 0.05, steps: 3 },
   { name: 'ResNet depth 2, 3 Adam steps', batch: 6, model: spec('resnet', 2), optimizer: 'adam', learningRate: 0.001, steps: 3 },
-  { name: 'ResNet depth 8, 2 Adam steps', batch: 3, model: spec('resnet', 8), optimizer: 'adam', learningRate: 0.001, steps: 2 },
+  // SGD: with the convolution engine in, Adam's sign-like first steps turn rounding in near-zero
+  // gradients into whole steps (test/kernels-engine.test.js covers Adam's gradients).
+  { name: 'ResNet depth 8, 2 SGD steps', batch: 3, model: spec('resnet', 8), optimizer: 'sgd', learningRate: 0.05, steps: 2 },
 ];
 for (const threads of [1, 2]) {
   for (const { name, ...c } of modelCases) {

@@ -9,6 +9,7 @@
 #include "core/init.h"
 #include "core/kernels/compare.h"
 #include "core/kernels/kernel_table.h"
+#include "core/kernels/roofline.h"
 #include "core/tools/step_profile.h"
 
 namespace torchfit::binding {
@@ -52,6 +53,7 @@ Napi::Value ProfileStep(const Napi::CallbackInfo& info) {
 }
 
 // _compareKernels({ op, batch, channels, height, width, pad, training, inputGrad, negativeGamma,
+//                   outChannels, kernel, stride, padding, residual, relu,
 //                   steps, model, optimizer, learningRate, seed, threads, isa })
 //   -> [{ name, maxAbs, fusedErr, plainErr, refMax, numel }]: fused against plain (and both
 //   against float64) on the same random inputs.
@@ -66,6 +68,12 @@ Napi::Value CompareKernels(const Napi::CallbackInfo& info) {
     spec.height = int_or(o, "height", 28);
     spec.width = int_or(o, "width", 28);
     spec.pad = int_or(o, "pad", 0);
+    spec.out_channels = int_or(o, "outChannels", 8);
+    spec.kernel = int_or(o, "kernel", 3);
+    spec.stride = int_or(o, "stride", 1);
+    spec.same = !o.Has("padding") || o.Get("padding").ToString().Utf8Value() != "valid";
+    spec.residual = o.Get("residual").ToBoolean().Value();
+    spec.relu = o.Get("relu").ToBoolean().Value();
     spec.training = !o.Has("training") || o.Get("training").ToBoolean().Value();
     spec.input_grad = o.Get("inputGrad").ToBoolean().Value();
     spec.negative_gamma = o.Get("negativeGamma").ToBoolean().Value();
@@ -122,6 +130,22 @@ Napi::Value ToNchw(const Napi::CallbackInfo& info) {
   });
 }
 
+// _fmaPeak({ threads, seconds, isa }) -> { gflops, isa, threads }: scripts/roofline.mjs.
+Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const auto o = info[0].As<Napi::Object>();
+    const double seconds = o.Get("seconds").IsNumber() ? o.Get("seconds").As<Napi::Number>().DoubleValue() : 0.5;
+    const auto peak = kernels::measure_fma_peak(int_or(o, "threads", 1), seconds,
+                                                o.Get("isa").IsString() ? o.Get("isa").As<Napi::String>().Utf8Value() : "");
+    auto out = Napi::Object::New(env);
+    out.Set("gflops", peak.gflops);
+    out.Set("isa", peak.isa);
+    out.Set("threads", peak.threads);
+    return out;
+  });
+}
+
 // _augmentBatch(float32 (N, C, H, W), shape, augmentConfig, seed, params?, tensorOps?) -> { images, params }:
 // one batch through fit's augmentation, with the given per-image draws (N x 9 float64) or
 // draws from a generator seeded with `seed`; tensorOps: the device-independent path instead
@@ -151,9 +175,40 @@ Napi::Value AugmentBatch(const Napi::CallbackInfo& info) {
   });
 }
 
+// _timeConv({ batch, inChannels, outChannels, height, width, kernel, stride, padding, path, reps,
+//             threads, inputGrad }) -> { forwardMs, backwardMs, forwardGflop, backwardGflop }
+Napi::Value TimeConv(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const auto o = info[0].As<Napi::Object>();
+    kernels::ConvLayerSpec spec;
+    spec.batch = int_or(o, "batch", 128);
+    spec.in_channels = int_or(o, "inChannels", 16);
+    spec.out_channels = int_or(o, "outChannels", 16);
+    spec.height = int_or(o, "height", 28);
+    spec.width = int_or(o, "width", 28);
+    spec.kernel = int_or(o, "kernel", 3);
+    spec.stride = int_or(o, "stride", 1);
+    spec.same = !o.Has("padding") || o.Get("padding").ToString().Utf8Value() != "valid";
+    spec.path = o.Get("path").IsString() ? o.Get("path").As<Napi::String>().Utf8Value() : "engine";
+    spec.reps = int_or(o, "reps", 10);
+    spec.threads = int_or(o, "threads", 0);
+    spec.input_grad = !o.Has("inputGrad") || o.Get("inputGrad").ToBoolean().Value();
+    const auto t = kernels::time_conv_layer(spec);
+    auto out = Napi::Object::New(env);
+    out.Set("forwardMs", t.forward_ms);
+    out.Set("backwardMs", t.backward_ms);
+    out.Set("forwardGflop", t.forward_gflop);
+    out.Set("backwardGflop", t.backward_gflop);
+    return out;
+  });
+}
+
 }  // namespace
 
 void register_internal(Napi::Env env, Napi::Object exports) {
+  exports.Set("_fmaPeak", Napi::Function::New(env, FmaPeak));
+  exports.Set("_timeConv", Napi::Function::New(env, TimeConv));
   exports.Set("_profileStep", Napi::Function::New(env, ProfileStep));
   exports.Set("_compareKernels", Napi::Function::New(env, CompareKernels));
   exports.Set("_kernelIsas", Napi::Function::New(env, KernelIsas));

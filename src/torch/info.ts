@@ -15,7 +15,7 @@ export interface RuntimeInfo extends Omit<NativeRuntimeInfo, 'threads' | 'buildL
  * What libtorch we run on and which devices it sees.
  *
  * @example
- * info(); // { libtorchVersion: '1.13.0', cudaAvailable: false, threads: 2, distributed: { gloo: true, nccl: false }, cpuKernels: 'avx2', ... }
+ * info(); // { libtorchVersion: '1.13.0', cudaAvailable: false, threads: 2, distributed: { gloo: true, nccl: false }, cpuKernels: 'avx2', convEngine: 'onednn 2.6.3 avx2 (nChw8c)', ... }
  */
 export function info(): RuntimeInfo {
   const raw = native().info();
@@ -30,6 +30,7 @@ export function info(): RuntimeInfo {
     buildTorchSource: raw.buildTorchSource,
     distributed: { ...raw.distributed },
     cpuKernels: raw.cpuKernels,
+    convEngine: raw.convEngine,
   };
 }
 

@@ -180,6 +180,8 @@ export interface NativeRuntimeInfo {
   distributed: { gloo: boolean; nccl: boolean };
   /** Which build of the fused CPU kernels this CPU runs: 'avx2' (AVX2 + FMA) or 'generic'. */
   cpuKernels: 'avx2' | 'generic';
+  /** The convolution engine in use, e.g. 'onednn 2.6.3 avx512_core (nChw16c)', or 'off: <why>'. */
+  convEngine: string;
 }
 
 export interface NativeProfileOptions {
@@ -196,12 +198,18 @@ export interface NativeProfileOptions {
 }
 
 export interface NativeCompareSpec {
-  op: 'conv1ch' | 'sigmoid_bn_pool' | 'cnn_stem' | 'linear' | 'model';
+  op: 'conv1ch' | 'sigmoid_bn_pool' | 'cnn_stem' | 'linear' | 'model' | 'conv_blocked' | 'bn_blocked';
   batch?: number;
   channels?: number;
   height?: number;
   width?: number;
   pad?: 0 | 1;
+  outChannels?: number;
+  kernel?: number;
+  stride?: number;
+  padding?: 'same' | 'valid';
+  residual?: boolean;
+  relu?: boolean;
   training?: boolean;
   inputGrad?: boolean;
   negativeGamma?: boolean;
@@ -246,6 +254,13 @@ export interface NativeBinding {
   _profileStep(spec: NativeModelSpec, options: NativeProfileOptions): { msPerStep: number; ops: NativeOpTime[] };
   /** Internal (test/kernels.test.js): fused kernels against libtorch's ops on the same random inputs. */
   _compareKernels(spec: NativeCompareSpec): NativeDifference[];
+  /** Internal (scripts/roofline.mjs): this CPU's float32 FMA peak, measured. */
+  _fmaPeak(options: { threads: number; seconds?: number; isa?: 'avx2' | 'avx512' }): { gflops: number; isa: string; threads: number };
+  /** Internal (scripts/roofline.mjs): one convolution layer's forward and backward, on the engine or libtorch's path. */
+  _timeConv(spec: {
+    batch?: number; inChannels?: number; outChannels?: number; height?: number; width?: number; kernel?: number;
+    stride?: number; padding?: 'same' | 'valid'; path: 'engine' | 'libtorch'; reps?: number; threads?: number; inputGrad?: boolean;
+  }): { forwardMs: number; backwardMs: number; forwardGflop: number; backwardGflop: number };
   /** Internal: the kernel builds this CPU runs ('generic' always, 'avx2' where supported). */
   _kernelIsas(): { active: string; available: string[] };
   /** Internal (scripts/bench-layout.mjs, test/images-layout.test.js): the channels_last transpose of training inputs. */

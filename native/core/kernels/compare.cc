@@ -27,6 +27,8 @@ double max_abs_diff(const torch::Tensor& a, const torch::Tensor& b) {
   return torch::isfinite(d).all().item<bool>() ? d.max().item<double>() : INFINITY;
 }
 
+}  // namespace
+
 std::vector<Difference> differences(const std::vector<std::string>& names, const Results (&r)[3]) {
   std::vector<Difference> out;
   for (size_t i = 0; i < names.size(); ++i) {
@@ -39,6 +41,8 @@ std::vector<Difference> differences(const std::vector<std::string>& names, const
   }
   return out;
 }
+
+namespace {
 
 // Restores the thread count and the kernel choice when the comparison ends.
 class Settings {
@@ -235,6 +239,8 @@ std::vector<Difference> compare_kernels(const CompareSpec& spec) {
   if (spec.op == "cnn_stem") return compare_stem(spec, gen);
   if (spec.op == "linear") return compare_linear(spec, gen);
   if (spec.op == "model") return compare_model(spec, gen);
+  if (spec.op == "conv_blocked") return compare_conv_blocked(spec, gen);
+  if (spec.op == "bn_blocked") return compare_bn_blocked(spec, gen);
   throw Error("ERR_INVALID_OPTION", "compareKernels: unknown op '" + spec.op + "'");
 }
 

@@ -6,6 +6,9 @@
 #include <string>
 #include <vector>
 
+#include <ATen/core/Generator.h>
+#include <torch/types.h>
+
 #include "core/config.h"
 
 namespace torchfit::kernels {
@@ -14,8 +17,14 @@ struct CompareSpec {
   // "conv1ch", "sigmoid_bn_pool", "cnn_stem" (the two in one), "linear" (narrow_linear: batch
   // x width inputs, `channels` outputs), or "model" (the whole model of `model`, train_step
   // by train_step).
+  // The convolution engine: "conv_blocked" (x of `channels` -> `out_channels`, a kernel x
+  // kernel convolution, stride, Keras 'same' or 'valid', optionally a residual added and a
+  // ReLU) and "bn_blocked" (BatchNorm of `channels`, optionally + ReLU), each entered and left
+  // through to_blocked/from_blocked.
   std::string op;
   int64_t batch = 4, channels = 8, height = 28, width = 28, pad = 0;
+  int64_t out_channels = 8, kernel = 3, stride = 1;
+  bool same = true, residual = false, relu = false;
   bool training = true;     // sigmoid_bn_pool, cnn_stem: batch statistics or running ones
   bool input_grad = false;  // conv1ch: whether x requires grad
   bool negative_gamma = false;  // sigmoid_bn_pool, cnn_stem: some BatchNorm scales below zero
@@ -40,5 +49,10 @@ struct Difference {
 };
 
 std::vector<Difference> compare_kernels(const CompareSpec& spec);
+
+// The engine's ops (compare_engine.cc), called by compare_kernels.
+std::vector<Difference> compare_conv_blocked(const CompareSpec& spec, at::Generator& gen);
+std::vector<Difference> compare_bn_blocked(const CompareSpec& spec, at::Generator& gen);
+std::vector<Difference> differences(const std::vector<std::string>& names, const std::vector<torch::Tensor> (&r)[3]);
 
 }  // namespace torchfit::kernels

@@ -5,6 +5,8 @@
 #include "core/init.h"
 #include "core/kernels/cnn_stem.h"
 #include "core/kernels/conv1ch.h"
+#include "core/kernels/conv_blocked.h"
+#include "core/kernels/engine.h"
 #include "core/kernels/narrow_linear.h"
 #include "core/kernels/sigmoid_bn_pool.h"
 
@@ -41,6 +43,20 @@ torch::Tensor sigmoid_bn_pool(const torch::Tensor& z, KerasBatchNorm& bn, bool f
   return F::max_pool2d(bn(torch::sigmoid(z)), F::MaxPool2dFuncOptions(2));
 }
 
+// conv2 (32 -> 64, 3x3 valid) on the convolution engine, entering and leaving its blocked
+// layout around it (the fused sigmoid/BatchNorm/pool kernels read NCHW), or libtorch's conv.
+torch::Tensor conv_valid(const torch::Tensor& x, torch::nn::Conv2d& conv, bool fused) {
+  if (fused && kernels::engine_available() && x.dim() == 4 && x.device().is_cpu() &&
+      x.scalar_type() == torch::kFloat32) {
+    const auto xb = kernels::to_blocked(x);
+    const kernels::ConvGeometry2d valid;
+    if (kernels::conv2d_blocked_applies(xb, conv->weight, conv->bias, valid)) {
+      return kernels::from_blocked(kernels::conv2d_blocked(xb, conv->weight, conv->bias, valid), conv->weight.size(0));
+    }
+  }
+  return conv(x);
+}
+
 }  // namespace
 
 torch::Tensor Cnn::forward(const torch::Tensor& images) {
@@ -56,7 +72,7 @@ torch::Tensor Cnn::forward(const torch::Tensor& images) {
     x = sigmoid_bn_pool(conv1(images), bn1, fused);
   }
   x = bn2(x);
-  x = bn4(sigmoid_bn_pool(conv2(x), bn3, fused));
+  x = bn4(sigmoid_bn_pool(conv_valid(x, conv2, fused), bn3, fused));
   x = bn5(x.flatten(1));
   if (fused && kernels::narrow_linear_applies(x, fc->weight, fc->bias)) return kernels::narrow_linear(x, fc->weight, fc->bias);
   return fc(x);

@@ -4,7 +4,10 @@
 
 #include "core/errors.h"
 #include "core/init.h"
+#include "core/kernels/batch_norm_blocked.h"
 #include "core/kernels/conv1ch.h"
+#include "core/kernels/conv_blocked.h"
+#include "core/kernels/engine.h"
 #include "core/kernels/narrow_linear.h"
 
 namespace torchfit {
@@ -44,6 +47,36 @@ torch::Tensor ResNetLayerImpl::forward(const torch::Tensor& input, bool fused_ke
   return torch::conv2d(x, conv->weight, conv->bias, stride_);
 }
 
+torch::Tensor ResNetLayerImpl::forward_engine(const torch::Tensor& input, const torch::Tensor& residual,
+                                             bool relu_after, const ResNetLayerImpl* fold_next, bool bn_folded) {
+  if (!kernels::is_blocked(input)) {
+    // The stem, on the images: one channel is too few for blocked BatchNorm to pay, and
+    // oneDNN's input gradient for it is its slow reference code; the fused 1-channel kernel
+    // does it, and one reorder enters the blocked layout.
+    return kernels::to_blocked(forward(input, /*fused_kernels=*/true));
+  }
+  torch::Tensor x = input;
+  if (bn && !bn_folded) {
+    bn->count_batch();
+    x = kernels::batch_norm_blocked(x, bn->weight, bn->bias, bn->running_mean, bn->running_var, bn->is_training(),
+                                    kKerasBnMomentum, kKerasBnEpsilon, relu_);
+  } else if (relu_) {
+    x = torch::relu(x);
+  }
+  kernels::ConvGeometry2d g;
+  g.stride = stride_;
+  std::tie(g.pad_top, g.pad_bottom) = tf_same_padding(x.size(2), kernel_, stride_);
+  std::tie(g.pad_left, g.pad_right) = tf_same_padding(x.size(3), kernel_, stride_);
+  g.relu = relu_after;
+  if (fold_next != nullptr) {
+    const auto& n = fold_next->bn;
+    const auto [w, b] = kernels::fold_batch_norm(conv->weight, conv->bias, n->weight, n->bias, n->running_mean,
+                                                 n->running_var, kKerasBnEpsilon);
+    return kernels::conv2d_blocked(x, w, b, g, residual);
+  }
+  return kernels::conv2d_blocked(x, conv->weight, conv->bias, g, residual);
+}
+
 ResNetBlockImpl::ResNetBlockImpl(int64_t in_channels, int64_t filters, int64_t stride, at::Generator& gen) {
   layer1 = register_module("layer1", ResNetLayer(in_channels, filters, 3, stride, true, true, gen));
   layer2 = register_module("layer2", ResNetLayer(filters, filters, 3, 1, true, false, gen));
@@ -58,6 +91,15 @@ torch::Tensor ResNetBlockImpl::forward(const torch::Tensor& x) {
   return torch::relu(skip + y);
 }
 
+torch::Tensor ResNetBlockImpl::forward_engine(const torch::Tensor& x) {
+  // Inference: layer2's BatchNorm (no ReLU between) folds into layer1's convolution, one pass
+  // over the activations fewer. layer1's own BatchNorm cannot fold backwards: a ReLU follows it.
+  const bool fold = !is_training() && !torch::GradMode::is_enabled() && layer2->has_batch_norm();
+  auto y = layer1->forward_engine(x, {}, false, fold ? layer2.get() : nullptr);
+  auto skip = shortcut ? shortcut->forward_engine(x) : x;
+  return layer2->forward_engine(y, skip, /*relu_after=*/true, nullptr, /*bn_folded=*/fold);
+}
+
 void ResNetBlockImpl::collect_kernels(std::vector<torch::Tensor>& out) const {
   out.push_back(layer1->kernel());
   out.push_back(layer2->kernel());
@@ -70,6 +112,7 @@ ResNet::ResNet(const ModelConfig& config, at::Generator& gen) : Classifier(confi
                                           std::to_string(config.depth));
   }
   const int blocks = (config.depth - 2) / 6;
+  blocks_ = blocks;
   // Layers are created in the Keras model's order so a seed draws the same sequence.
   stem = register_module("stem", ResNetLayer(config.channels, 16, 3, 1, true, true, gen));
   regularized_.push_back(stem->kernel());
@@ -89,15 +132,28 @@ ResNet::ResNet(const ModelConfig& config, at::Generator& gen) : Classifier(confi
     }
     filters *= 2;
   }
+  out_channels_ = channels;
   fc = register_module("fc", torch::nn::Linear(channels * h * w, config.num_classes));
   torch::NoGradGuard no_grad;
   he_normal_(fc->weight, gen);
   fc->bias.zero_();
 }
 
+bool ResNet::use_engine(const torch::Tensor& images) const {
+  return fused_kernels() && blocks_ > 0 && kernels::engine_available() && images.device().is_cpu() &&
+         images.scalar_type() == torch::kFloat32 && images.dim() == 4 && (!is_training() || images.size(0) > 1);
+}
+
 torch::Tensor ResNet::forward(const torch::Tensor& images) {
-  auto x = stem(images, fused_kernels());
-  for (const auto& block : *stacks) x = block->as<ResNetBlockImpl>()->forward(x);
+  torch::Tensor x;
+  if (use_engine(images)) {
+    x = stem->forward_engine(images);
+    for (const auto& block : *stacks) x = block->as<ResNetBlockImpl>()->forward_engine(x);
+    x = kernels::from_blocked(x, out_channels_);
+  } else {
+    x = stem(images, fused_kernels());
+    for (const auto& block : *stacks) x = block->as<ResNetBlockImpl>()->forward(x);
+  }
   x = x.flatten(1);
   if (fused_kernels() && kernels::narrow_linear_applies(x, fc->weight, fc->bias)) {
     return kernels::narrow_linear(x, fc->weight, fc->bias);

@@ -21,6 +21,13 @@ class ResNetLayerImpl : public torch::nn::Module {
                   at::Generator& gen);
   // fused_kernels: a 1-channel 3x3 stride-1 conv (the stem) runs core/kernels' direct convolution.
   torch::Tensor forward(const torch::Tensor& x, bool fused_kernels = false);
+  // The convolution engine (core/kernels/engine.h): x blocked, or NCHW images for the stem;
+  // the output blocked, with `residual` added and a ReLU applied in the convolution's pass.
+  // Inference may fold `next`'s BatchNorm into this convolution (fold_next), and then runs
+  // `next` without it (bn_folded).
+  torch::Tensor forward_engine(const torch::Tensor& x, const torch::Tensor& residual = {}, bool relu_after = false,
+                               const ResNetLayerImpl* fold_next = nullptr, bool bn_folded = false);
+  bool has_batch_norm() const { return !bn.is_empty(); }
   const torch::Tensor& kernel() const { return conv->weight; }
 
  private:
@@ -35,6 +42,7 @@ class ResNetBlockImpl : public torch::nn::Module {
  public:
   ResNetBlockImpl(int64_t in_channels, int64_t filters, int64_t stride, at::Generator& gen);
   torch::Tensor forward(const torch::Tensor& x);
+  torch::Tensor forward_engine(const torch::Tensor& x);
   void collect_kernels(std::vector<torch::Tensor>& out) const;
 
  private:
@@ -50,10 +58,15 @@ class ResNet : public Classifier {
   std::vector<LayerInfo> layers() const override;
 
  private:
+  // Whether this batch runs on the convolution engine: fused kernels on, residual blocks to
+  // run (depth 2 has none: its fused stem and head are faster alone), CPU float32 images.
+  bool use_engine(const torch::Tensor& images) const;
+
   ResNetLayer stem{nullptr};
   torch::nn::ModuleList stacks{nullptr};
   torch::nn::Linear fc{nullptr};
   std::vector<torch::Tensor> regularized_;
+  int64_t blocks_ = 0, out_channels_ = 16;
 };
 
 // TensorFlow's 'same' padding: total = max((ceil(in/s) - 1) * s + k - in, 0), extra on the bottom/right.
