@@ -73,14 +73,23 @@ const opsOf = (depth, kernels) => new Map(binding._profileStep(resnet(depth), {
 
 withEngine('the engine runs the ResNet blocks with kernels: fused, and not with plain or at depth 2', (t) => {
   const fused = opsOf(8, 'fused');
-  for (const name of ['torchfit::conv2d_blocked', 'torchfit::conv2d_blocked_backward', 'torchfit::batch_norm_blocked',
-    'torchfit::batch_norm_blocked_backward', 'torchfit::to_blocked', 'torchfit::from_blocked']) {
+  for (const name of ['torchfit::residual_block_blocked', 'torchfit::residual_block_blocked_backward',
+    'torchfit::conv2d_blocked', 'torchfit::conv_backward_data', 'torchfit::conv_backward_weights',
+    'torchfit::batch_norm_blocked', 'torchfit::batch_norm_blocked_backward', 'torchfit::to_blocked', 'torchfit::from_blocked']) {
     t.true(fused.has(name), name);
   }
-  // Depth 8: 6 block convolutions, 2 1x1 shortcuts and 6 BatchNorms; the 1-channel stem stays on
-  // libtorch's BatchNorm.
+  // Depth 8: 3 blocks, each one op forward and one backward; 6 block convolutions, 2 1x1
+  // shortcuts and 6 BatchNorms; the 1-channel stem stays on libtorch's BatchNorm. Blocks
+  // hand each other pre-masked gradients: only the last one runs its own ReLU backward.
+  t.is(fused.get('torchfit::residual_block_blocked'), 3);
+  t.is(fused.get('torchfit::residual_block_blocked_backward'), 3);
   t.is(fused.get('torchfit::conv2d_blocked'), 8);
+  t.is(fused.get('torchfit::conv_backward_data'), 8);
+  t.is(fused.get('torchfit::conv_backward_weights'), 8);
   t.is(fused.get('torchfit::batch_norm_blocked'), 6);
+  t.is(fused.get('torchfit::batch_norm_blocked_backward'), 6);
+  t.is(fused.get('torchfit::relu_backward_blocked'), 1);
+  t.false(fused.has('torchfit::conv2d_blocked_backward'));
   t.false(fused.has('aten::mkldnn_convolution'));
   t.is(fused.get('aten::native_batch_norm'), 1);
   const plain = opsOf(8, 'plain');

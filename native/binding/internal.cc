@@ -20,8 +20,8 @@ int int_or(const Napi::Object& o, const char* key, int fallback) {
   return v.IsNumber() ? v.As<Napi::Number>().Int32Value() : fallback;
 }
 
-// _profileStep(modelSpec, { optimizer, learningRate, batchSize, threads, kernels, seed, warmup, steps, byShape })
-//   -> { msPerStep, ops: [{ name, selfMs, totalMs, calls }] }
+// _profileStep(modelSpec, { optimizer, learningRate, batchSize, threads, kernels, seed, warmup, steps, byShape, timed })
+//   -> { msPerStep, stepMs: [every timed step], ops: [{ name, selfMs, totalMs, calls }] }
 Napi::Value ProfileStep(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -35,9 +35,12 @@ Napi::Value ProfileStep(const Napi::CallbackInfo& info) {
     config.seed = static_cast<uint64_t>(int_or(o, "seed", 0));
     config.fused_kernels = o.Get("kernels").As<Napi::String>().Utf8Value() != "plain";
     const auto profile = profile_steps(model, config, int_or(o, "warmup", 5), int_or(o, "steps", 5),
-                                        o.Get("byShape").ToBoolean().Value());
+                                        o.Get("byShape").ToBoolean().Value(), int_or(o, "timed", -1));
     auto out = Napi::Object::New(env);
     out.Set("msPerStep", profile.ms_per_step);
+    auto step_ms = Napi::Array::New(env, profile.step_ms.size());
+    for (size_t i = 0; i < profile.step_ms.size(); ++i) step_ms.Set(static_cast<uint32_t>(i), profile.step_ms[i]);
+    out.Set("stepMs", step_ms);
     auto ops = Napi::Array::New(env, profile.ops.size());
     for (size_t i = 0; i < profile.ops.size(); ++i) {
       auto op = Napi::Object::New(env);

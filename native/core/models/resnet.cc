@@ -77,6 +77,22 @@ torch::Tensor ResNetLayerImpl::forward_engine(const torch::Tensor& input, const 
   return kernels::conv2d_blocked(x, conv->weight, conv->bias, g, residual);
 }
 
+void ResNetLayerImpl::engine_parts(int64_t h, int64_t w, torch::Tensor* gamma, torch::Tensor* beta,
+                                   torch::Tensor* running_mean, torch::Tensor* running_var, torch::Tensor* weight,
+                                   torch::Tensor* bias, kernels::ConvGeometry2d* g) const {
+  if (bn) {
+    *gamma = bn->weight;
+    *beta = bn->bias;
+    *running_mean = bn->running_mean;
+    *running_var = bn->running_var;
+  }
+  *weight = conv->weight;
+  *bias = conv->bias;
+  g->stride = stride_;
+  std::tie(g->pad_top, g->pad_bottom) = tf_same_padding(h, kernel_, stride_);
+  std::tie(g->pad_left, g->pad_right) = tf_same_padding(w, kernel_, stride_);
+}
+
 ResNetBlockImpl::ResNetBlockImpl(int64_t in_channels, int64_t filters, int64_t stride, at::Generator& gen) {
   layer1 = register_module("layer1", ResNetLayer(in_channels, filters, 3, stride, true, true, gen));
   layer2 = register_module("layer2", ResNetLayer(filters, filters, 3, 1, true, false, gen));
@@ -98,6 +114,27 @@ torch::Tensor ResNetBlockImpl::forward_engine(const torch::Tensor& x) {
   auto y = layer1->forward_engine(x, {}, false, fold ? layer2.get() : nullptr);
   auto skip = shortcut ? shortcut->forward_engine(x) : x;
   return layer2->forward_engine(y, skip, /*relu_after=*/true, nullptr, /*bn_folded=*/fold);
+}
+
+kernels::ResidualBlockParams ResNetBlockImpl::engine_block(int64_t h, int64_t w) const {
+  kernels::ResidualBlockParams p;
+  layer1->engine_parts(h, w, &p.gamma1, &p.beta1, &p.running_mean1, &p.running_var1, &p.weight1, &p.bias1, &p.g1);
+  // layer2 runs on layer1's output: 'same' padding at stride s gives ceil(h / s).
+  const int64_t s = p.g1.stride;
+  layer2->engine_parts((h + s - 1) / s, (w + s - 1) / s, &p.gamma2, &p.beta2, &p.running_mean2, &p.running_var2,
+                       &p.weight2, &p.bias2, &p.g2);
+  if (shortcut) {
+    torch::Tensor unused;
+    shortcut->engine_parts(h, w, &unused, &unused, &unused, &unused, &p.weight_s, &p.bias_s, &p.gs);
+  }
+  p.momentum = layer1->bn_momentum();
+  p.eps = layer1->bn_epsilon();
+  return p;
+}
+
+void ResNetBlockImpl::count_batch() {
+  layer1->count_batch();
+  layer2->count_batch();
 }
 
 void ResNetBlockImpl::collect_kernels(std::vector<torch::Tensor>& out) const {
@@ -148,13 +185,42 @@ torch::Tensor ResNet::forward(const torch::Tensor& images) {
   torch::Tensor x;
   if (use_engine(images)) {
     x = stem->forward_engine(images);
+    if (is_training() && torch::GradMode::is_enabled()) {
+      // Training: each block one op. Consecutive blocks share the mask of the ReLU between
+      // them: a block masks its input gradient by its input (the previous block's output),
+      // so the previous block skips its own ReLU backward. The first block's input is the
+      // stem's convolution, no ReLU's.
+      std::vector<kernels::ResidualBlockParams> chain;
+      int64_t h = x.size(2), w = x.size(3);
+      for (const auto& block : *stacks) {
+        chain.push_back(block->as<ResNetBlockImpl>()->engine_block(h, w));
+        const int64_t s = chain.back().g1.stride;
+        h = (h + s - 1) / s;
+        w = (w + s - 1) / s;
+      }
+      for (size_t i = 0; i < chain.size(); ++i) {
+        chain[i].input_is_relu = i > 0;
+        chain[i].grad_out_masked = i + 1 < chain.size();
+      }
+      if (kernels::residual_blocks_blocked_apply(x, chain)) {
+        for (size_t i = 0; i < chain.size(); ++i) {
+          (*stacks)[i]->as<ResNetBlockImpl>()->count_batch();
+          x = kernels::residual_block_blocked(x, chain[i]);
+        }
+        return head(kernels::from_blocked(x, out_channels_));
+      }
+    }
     for (const auto& block : *stacks) x = block->as<ResNetBlockImpl>()->forward_engine(x);
     x = kernels::from_blocked(x, out_channels_);
   } else {
     x = stem(images, fused_kernels());
     for (const auto& block : *stacks) x = block->as<ResNetBlockImpl>()->forward(x);
   }
-  x = x.flatten(1);
+  return head(x);
+}
+
+torch::Tensor ResNet::head(const torch::Tensor& features) {
+  const auto x = features.flatten(1);
   if (fused_kernels() && kernels::narrow_linear_applies(x, fc->weight, fc->bias)) {
     return kernels::narrow_linear(x, fc->weight, fc->bias);
   }

@@ -6,6 +6,7 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
+#include "core/kernels/residual_block_blocked.h"
 #include "core/models/classifier.h"
 #include "core/models/keras_batch_norm.h"
 
@@ -28,6 +29,18 @@ class ResNetLayerImpl : public torch::nn::Module {
   torch::Tensor forward_engine(const torch::Tensor& x, const torch::Tensor& residual = {}, bool relu_after = false,
                                const ResNetLayerImpl* fold_next = nullptr, bool bn_folded = false);
   bool has_batch_norm() const { return !bn.is_empty(); }
+  // This layer's BatchNorm and convolution as one layer of a residual block on the engine
+  // (kernels/residual_block_blocked.h), for an input of h x w pixels: the BatchNorm's tensors
+  // (when it has one) and the convolution's, with TensorFlow's 'same' padding.
+  void engine_parts(int64_t h, int64_t w, torch::Tensor* gamma, torch::Tensor* beta, torch::Tensor* running_mean,
+                    torch::Tensor* running_var, torch::Tensor* weight, torch::Tensor* bias,
+                    kernels::ConvGeometry2d* g) const;
+  // Counts a training batch in the BatchNorm's num_batches_tracked (what its forward does).
+  void count_batch() {
+    if (bn) bn->count_batch();
+  }
+  double bn_momentum() const { return bn ? bn->momentum() : 0.0; }
+  double bn_epsilon() const { return bn ? bn->epsilon() : 0.0; }
   const torch::Tensor& kernel() const { return conv->weight; }
 
  private:
@@ -42,7 +55,13 @@ class ResNetBlockImpl : public torch::nn::Module {
  public:
   ResNetBlockImpl(int64_t in_channels, int64_t filters, int64_t stride, at::Generator& gen);
   torch::Tensor forward(const torch::Tensor& x);
+  // Inference, or training without the block op: layer by layer on the engine.
   torch::Tensor forward_engine(const torch::Tensor& x);
+  // Training on the engine as one op (kernels/residual_block_blocked.h): its parameters for
+  // an input of h x w pixels, the mask flags left for the model to set.
+  kernels::ResidualBlockParams engine_block(int64_t h, int64_t w) const;
+  // Counts the batch in both BatchNorms (the block op does not run their modules).
+  void count_batch();
   void collect_kernels(std::vector<torch::Tensor>& out) const;
 
  private:
@@ -61,6 +80,8 @@ class ResNet : public Classifier {
   // Whether this batch runs on the convolution engine: fused kernels on, residual blocks to
   // run (depth 2 has none: its fused stem and head are faster alone), CPU float32 images.
   bool use_engine(const torch::Tensor& images) const;
+  // Flatten and the dense layer.
+  torch::Tensor head(const torch::Tensor& features);
 
   ResNetLayer stem{nullptr};
   torch::nn::ModuleList stacks{nullptr};

@@ -72,7 +72,7 @@ std::vector<OpTime> summarise(const prof::thread_event_lists& lists, int steps, 
 namespace {
 
 StepProfile profile_here(const ModelConfig& model_config, const TrainConfig& config, int warmup, int steps,
-                         bool by_shape) {
+                         bool by_shape, int timed) {
   set_threads(config.threads);
   auto model = make_classifier(model_config, config.seed);
   model->set_fused_kernels(config.fused_kernels);
@@ -85,14 +85,14 @@ StepProfile profile_here(const ModelConfig& model_config, const TrainConfig& con
 
   for (int i = 0; i < warmup; ++i) train_step(*model, *optimizer, x, y);
   std::vector<double> times;
-  for (int i = 0; i < std::max(steps, 5); ++i) {
+  for (int i = 0; i < (timed < 0 ? std::max(steps, 5) : std::max(timed, 1)); ++i) {
     const auto start = std::chrono::steady_clock::now();
     train_step(*model, *optimizer, x, y);
     times.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
   }
-  std::sort(times.begin(), times.end());
-
   StepProfile out;
+  out.step_ms = times;
+  std::sort(times.begin(), times.end());
   out.ms_per_step = times[times.size() / 2];
   prof::thread_event_lists lists;
   {
@@ -108,7 +108,7 @@ StepProfile profile_here(const ModelConfig& model_config, const TrainConfig& con
 }  // namespace
 
 StepProfile profile_steps(const ModelConfig& model_config, const TrainConfig& config, int warmup, int steps,
-                          bool by_shape) {
+                          bool by_shape, int timed) {
   // On a thread of its own, as training runs on a libuv worker: glibc gives each thread its
   // own malloc arena, and the main thread's reuses memory differently (whole-step page-fault
   // bursts that training never sees).
@@ -116,7 +116,7 @@ StepProfile profile_steps(const ModelConfig& model_config, const TrainConfig& co
   std::exception_ptr error;
   std::thread worker([&] {
     try {
-      out = profile_here(model_config, config, warmup, steps, by_shape);
+      out = profile_here(model_config, config, warmup, steps, by_shape, timed);
     } catch (...) {
       error = std::current_exception();
     }

@@ -18,12 +18,14 @@ struct OpTime {
 
 struct StepProfile {
   double ms_per_step = 0;  // unprofiled, median of the timed steps
+  std::vector<double> step_ms;  // every timed step, in order
   std::vector<OpTime> ops;  // by self time, largest first
 };
 
-// Random images in [0, 1) and random labels of the given batch size, on the CPU. by_shape:
-// one row per op and first-input shape.
+// Random images in [0, 1) and random labels of the given batch size, on the CPU: `warmup`
+// steps, then `timed` unprofiled steps (when negative: max(steps, 5)), then
+// `steps` profiled ones. by_shape: one row per op and first-input shape.
 StepProfile profile_steps(const ModelConfig& model_config, const TrainConfig& config, int warmup, int steps,
-                          bool by_shape);
+                          bool by_shape, int timed = -1);
 
 }  // namespace torchfit
