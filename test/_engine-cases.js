@@ -21,6 +21,13 @@ export const cases = [
   { name: 'BatchNorm + ReLU, 64 channels of 1x1, batch 2', spec: { op: 'bn_blocked', batch: 2, channels: 64, height: 1, width: 1, relu: true } },
   { name: 'BatchNorm + ReLU inference (running statistics)', spec: { op: 'bn_blocked', batch: 3, channels: 24, height: 7, width: 7, relu: true, training: false } },
   { name: 'BatchNorm inference, one image', spec: { op: 'bn_blocked', batch: 1, channels: 16, height: 5, width: 5, training: false } },
+  // A whole residual block as one op (training): BatchNorm + ReLU, convolution, BatchNorm,
+  // convolution + shortcut + ReLU; the mask contract between blocks both ways.
+  { name: 'block 16->16 between two blocks (input a ReLU output, gradient pre-masked)', spec: { op: 'block_blocked', batch: 3, channels: 16, outChannels: 16, height: 28, width: 28, inputRelu: true, gradOutMasked: true } },
+  { name: 'block 16->16, first and last (no mask contract), 9x7, one image', spec: { op: 'block_blocked', batch: 1, channels: 16, outChannels: 16, height: 9, width: 7 } },
+  { name: 'block 16->32 stride 2 on an even size, 1x1 projection', spec: { op: 'block_blocked', batch: 2, channels: 16, outChannels: 32, height: 14, width: 14, stride: 2, inputRelu: true, gradOutMasked: true } },
+  { name: 'block 20->24 stride 2 on odd sizes (channels off the block)', spec: { op: 'block_blocked', batch: 3, channels: 20, outChannels: 24, height: 15, width: 13, stride: 2, inputRelu: true } },
+  { name: 'block 64->64 on 1x1 images, batch 2', spec: { op: 'block_blocked', batch: 2, channels: 64, outChannels: 64, height: 1, width: 1, gradOutMasked: true } },
   // Whole training steps. SGD: Adam's first steps move each weight by about lr * sign(gradient),
   // so a gradient near zero turns float32 rounding into a full step; its case compares the
   // first step's logits, loss and gradients only (gradientsOnly).
@@ -34,6 +41,11 @@ export const cases = [
 
 export const expectedNames = (spec) => {
   if (spec.op === 'conv_blocked') return ['output', 'grad_input', 'grad_weight', 'grad_bias', 'grad_residual'];
+  if (spec.op === 'block_blocked') {
+    return ['output', 'grad_input', 'grad_gamma1', 'grad_beta1', 'grad_weight1', 'grad_bias1', 'grad_gamma2', 'grad_beta2',
+      'grad_weight2', 'grad_bias2', 'running_mean1', 'running_var1', 'running_mean2', 'running_var2',
+      'grad_weight_shortcut', 'grad_bias_shortcut'];
+  }
   if (spec.op === 'bn_blocked') {
     return spec.training === false ? ['output', 'running_mean', 'running_var']
       : ['output', 'running_mean', 'running_var', 'grad_input', 'grad_gamma', 'grad_beta'];

@@ -42,6 +42,17 @@ for (const threads of [1, 2]) {
   }
 }
 
+// The engine's own BatchNorm loops (training BatchNorm and the residual block) in every build
+// of them this CPU runs, not only the one picked for it.
+const { active, available } = binding._kernelIsas();
+for (const isa of available.filter((name) => name !== active)) {
+  for (const c of cases.filter((k) => k.spec.op === 'block_blocked' || (k.spec.op === 'bn_blocked' && k.spec.training !== false))) {
+    withEngine(`engine BatchNorm loops [${isa}, 2 threads]: ${c.name}`, (t) => {
+      check(t, c.name, binding._compareKernels({ ...c.spec, seed: 5, threads: 2, isa }), c);
+    });
+  }
+}
+
 // oneDNN's AVX2 and SSE4.1 code on a CPU that has more: each in one child process.
 for (const isa of ['AVX2', 'SSE41']) {
   withEngine(`engine at ONEDNN_MAX_CPU_ISA=${isa}: every case at 1 and 2 threads`, (t) => {

@@ -80,6 +80,8 @@ Napi::Value CompareKernels(const Napi::CallbackInfo& info) {
     spec.training = !o.Has("training") || o.Get("training").ToBoolean().Value();
     spec.input_grad = o.Get("inputGrad").ToBoolean().Value();
     spec.negative_gamma = o.Get("negativeGamma").ToBoolean().Value();
+    spec.input_relu = o.Get("inputRelu").ToBoolean().Value();
+    spec.grad_out_masked = o.Get("gradOutMasked").ToBoolean().Value();
     spec.steps = int_or(o, "steps", 1);
     if (o.Get("model").IsObject()) spec.model = model_config_from(o.Get("model").As<Napi::Object>());
     if (o.Get("optimizer").IsString()) spec.optimizer.name = o.Get("optimizer").As<Napi::String>().Utf8Value();

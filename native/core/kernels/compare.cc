@@ -241,6 +241,7 @@ std::vector<Difference> compare_kernels(const CompareSpec& spec) {
   if (spec.op == "model") return compare_model(spec, gen);
   if (spec.op == "conv_blocked") return compare_conv_blocked(spec, gen);
   if (spec.op == "bn_blocked") return compare_bn_blocked(spec, gen);
+  if (spec.op == "block_blocked") return compare_block_blocked(spec, gen);
   throw Error("ERR_INVALID_OPTION", "compareKernels: unknown op '" + spec.op + "'");
 }
 

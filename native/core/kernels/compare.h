@@ -25,6 +25,12 @@ struct CompareSpec {
   int64_t batch = 4, channels = 8, height = 28, width = 28, pad = 0;
   int64_t out_channels = 8, kernel = 3, stride = 1;
   bool same = true, residual = false, relu = false;
+  // "block_blocked": one ResNet v1 residual block (residual_block_blocked.h) of `channels` ->
+  // `out_channels` at `stride` (a 1x1 projection shortcut where either changes), against
+  // libtorch's layers; input_relu: x is a ReLU's output (the engine masks its gradient, the
+  // reference's is masked alike); grad_out_masked: the engine gets the upstream gradient
+  // already masked by its output's ReLU.
+  bool input_relu = false, grad_out_masked = false;
   bool training = true;     // sigmoid_bn_pool, cnn_stem: batch statistics or running ones
   bool input_grad = false;  // conv1ch: whether x requires grad
   bool negative_gamma = false;  // sigmoid_bn_pool, cnn_stem: some BatchNorm scales below zero
@@ -53,6 +59,7 @@ std::vector<Difference> compare_kernels(const CompareSpec& spec);
 // The engine's ops (compare_engine.cc), called by compare_kernels.
 std::vector<Difference> compare_conv_blocked(const CompareSpec& spec, at::Generator& gen);
 std::vector<Difference> compare_bn_blocked(const CompareSpec& spec, at::Generator& gen);
+std::vector<Difference> compare_block_blocked(const CompareSpec& spec, at::Generator& gen);
 std::vector<Difference> differences(const std::vector<std::string>& names, const std::vector<torch::Tensor> (&r)[3]);
 
 }  // namespace torchfit::kernels
