@@ -21,6 +21,10 @@ class Optimizer {
   // Slot variables (moments, velocities) for checkpoints, in parameter order.
   virtual std::vector<torch::Tensor> state() const = 0;
   virtual void load_state(const std::vector<torch::Tensor>& slots, int64_t iterations) = 0;
+  // With the model's fused kernels (kernels: 'fused'): an optimizer may update CPU float32
+  // parameters in one loop per tensor instead of a chain of tensor ops (the same formulas,
+  // rounded in a different order); 'plain' keeps the tensor ops.
+  virtual void set_fused_kernels(bool on) {}
 
  protected:
   Optimizer(std::vector<torch::Tensor> params, double lr) : params_(std::move(params)), lr_(lr) {}

@@ -123,6 +123,7 @@ TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& tr
   // Its own generator (per rank): augmenting never changes the shuffle's draws.
   auto augment_gen = make_cpu_generator((config.seed ^ 0xC2B2AE3D27D4EB4FULL) + static_cast<uint64_t>(rank));
   model.set_fused_kernels(config.fused_kernels);
+  optimizer.set_fused_kernels(config.fused_kernels);
   kernels::ReleaseRecycledOnExit release_buffers;
 
   std::unique_ptr<GradientBuckets> buckets;

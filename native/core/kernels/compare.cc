@@ -199,6 +199,7 @@ std::vector<Difference> compare_model(const CompareSpec& s, at::Generator& gen) 
     model->set_fused_kernels(path == kFused);
     model->train();
     auto optimizer = make_optimizer(model->parameters(), s.optimizer);
+    optimizer->set_fused_kernels(path == kFused);
     const auto x = x0.to(dtype_of(path));
     auto& out = r[path];
     const bool first = path == kFused;

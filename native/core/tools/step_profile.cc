@@ -79,6 +79,7 @@ StepProfile profile_here(const ModelConfig& model_config, const TrainConfig& con
   kernels::ReleaseRecycledOnExit release_buffers;  // as fit has it
   model->train();
   auto optimizer = make_optimizer(model->parameters(), config.optimizer);
+  optimizer->set_fused_kernels(config.fused_kernels);
   auto gen = make_cpu_generator(config.seed + 1);
   const auto x = torch::rand({config.batch_size, model_config.channels, model_config.height, model_config.width}, gen);
   const auto y = torch::randint(model_config.num_classes, {config.batch_size}, gen, torch::kInt64);
