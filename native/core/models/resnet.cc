@@ -9,6 +9,7 @@
 #include "core/kernels/conv_blocked.h"
 #include "core/kernels/engine.h"
 #include "core/kernels/narrow_linear.h"
+#include "core/kernels/squared_sum.h"
 
 namespace torchfit {
 
@@ -228,6 +229,7 @@ torch::Tensor ResNet::head(const torch::Tensor& features) {
 }
 
 torch::Tensor ResNet::regularization_loss() {
+  if (fused_kernels() && kernels::squared_sum_applies(regularized_)) return kernels::squared_sum(regularized_) * kResNetL2;
   torch::Tensor sum;
   for (const auto& kernel : regularized_) {
     auto term = kernel.square().sum();
