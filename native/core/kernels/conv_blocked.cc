@@ -1,7 +1,6 @@
 #include "core/kernels/conv_blocked.h"
 
 #include <ATen/record_function.h>
-#include <sstream>
 #include <torch/autograd.h>
 
 #include "core/kernels/conv_blocked_ops.h"

@@ -9,11 +9,22 @@
 namespace torchfit::kernels::conv_ops {
 namespace {
 
-// Weights (O, I, kh, kw) in the layout a primitive asked for.
-torch::Tensor weights_for(const Problem& p, const torch::Tensor& weight, const dnnl::memory::desc& wanted) {
+// A cached reorder between two weight layouts, keyed by its primitive's own key.
+void reorder(const std::string& key, const dnnl::memory::desc& from, const torch::Tensor& src,
+             const dnnl::memory::desc& to, const torch::Tensor& dst) {
+  const auto entry = dn::cached("reorder|" + key, [&] {
+    const dnnl::reorder::primitive_desc pd(dn::engine(), from, dn::engine(), to, dn::base_attr());
+    return dn::Entry{dnnl::reorder(pd), pd.scratchpad_desc(), {}};
+  });
+  dn::execute(*entry, {{DNNL_ARG_FROM, dn::memory(from, src)}, {DNNL_ARG_TO, dn::memory(to, dst)}});
+}
+
+// Weights (O, I, kh, kw) in the layout the primitive of `key` asked for.
+torch::Tensor weights_for(const std::string& key, const Problem& p, const torch::Tensor& weight,
+                          const dnnl::memory::desc& wanted) {
   if (wanted == p.weights_plain()) return weight;
   auto out = dn::empty_for(wanted);
-  dn::reorder(p.weights_plain(), weight, wanted, out);
+  reorder(key, p.weights_plain(), weight, wanted, out);
   return out;
 }
 
@@ -22,12 +33,13 @@ torch::Tensor weights_for(const Problem& p, const torch::Tensor& weight, const d
 torch::Tensor forward(const Problem& p, const torch::Tensor& x, const torch::Tensor& weight,
                       const torch::Tensor& bias, const torch::Tensor& residual, bool training) {
   RECORD_FUNCTION("torchfit::conv2d_blocked", std::vector<c10::IValue>({x}));
-  const auto entry = dn::cached("conv_fwd|" + std::to_string(training) + "|" + p.key(), [&] {
+  const std::string key = "conv_fwd|" + std::to_string(training) + "|" + p.key();
+  const auto entry = dn::cached(key, [&] {
     const auto pd = p.forward_pd(training);
     return dn::Entry{dnnl::convolution_forward(pd), pd.scratchpad_desc(), {pd.weights_desc()}};
   });
   auto out = recycled_empty(dn::blocked_shape(p.n, p.oc, p.oh, p.ow));
-  const auto w = weights_for(p, weight, entry->extra[0]);
+  const auto w = weights_for(key, p, weight, entry->extra[0]);
   std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, dn::memory(p.src(), x)},
                                              {DNNL_ARG_WEIGHTS, dn::memory(entry->extra[0], w)},
                                              {DNNL_ARG_DST, dn::memory(p.dst(), out)}};
@@ -61,14 +73,15 @@ torch::Tensor relu_backward(const Problem& p, const torch::Tensor& y, const torc
 torch::Tensor backward_data(const Problem& p, const torch::Tensor& weight, const torch::Tensor& dy,
                             at::IntArrayRef x_sizes) {
   RECORD_FUNCTION("torchfit::conv_backward_data", std::vector<c10::IValue>({dy}));
-  const auto entry = dn::cached("conv_bwd_data|" + p.key(), [&] {
+  const std::string key = "conv_bwd_data|" + p.key();
+  const auto entry = dn::cached(key, [&] {
     const dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, p.src(), p.weights_any(), p.dst(),
                                                   p.strides(), p.pad_l(), p.pad_r());
     const dnnl::convolution_backward_data::primitive_desc pd(d, dn::base_attr(), dn::engine(), p.forward_pd(true));
     return dn::Entry{dnnl::convolution_backward_data(pd), pd.scratchpad_desc(), {pd.weights_desc()}};
   });
   auto dx = recycled_empty(x_sizes);
-  const auto w = weights_for(p, weight, entry->extra[0]);
+  const auto w = weights_for(key, p, weight, entry->extra[0]);
   dn::execute(*entry, {{DNNL_ARG_DIFF_DST, dn::memory(p.dst(), dy)},
                        {DNNL_ARG_WEIGHTS, dn::memory(entry->extra[0], w)},
                        {DNNL_ARG_DIFF_SRC, dn::memory(p.src(), dx)}});
@@ -78,7 +91,8 @@ torch::Tensor backward_data(const Problem& p, const torch::Tensor& weight, const
 std::pair<torch::Tensor, torch::Tensor> backward_weights(const Problem& p, const torch::Tensor& x,
                                                          const torch::Tensor& dy) {
   RECORD_FUNCTION("torchfit::conv_backward_weights", std::vector<c10::IValue>({dy}));
-  const auto entry = dn::cached("conv_bwd_weights|" + p.key(), [&] {
+  const std::string key = "conv_bwd_weights|" + p.key();
+  const auto entry = dn::cached(key, [&] {
     const dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, p.src(), p.weights_any(),
                                                      p.bias(), p.dst(), p.strides(), p.pad_l(), p.pad_r());
     const dnnl::convolution_backward_weights::primitive_desc pd(d, dn::base_attr(), dn::engine(), p.forward_pd(true));
@@ -97,7 +111,7 @@ std::pair<torch::Tensor, torch::Tensor> backward_weights(const Problem& p, const
     args.emplace(DNNL_ARG_DIFF_BIAS, dn::memory(p.bias(), dbias));
   }
   dn::execute(*entry, std::move(args));
-  if (!plain) dn::reorder(wanted, dw, p.weights_plain(), dweight);
+  if (!plain) reorder(key, wanted, dw, p.weights_plain(), dweight);
   return {dweight, dbias};
 }
 

@@ -5,7 +5,6 @@
 
 #if defined(TORCHFIT_WITH_DNNL)
 
-#include <sstream>
 #include <string>
 #include <torch/types.h>
 
@@ -33,12 +32,19 @@ struct Problem {
     ow = out_size(iw, kw, g.stride, g.pad_left, g.pad_right);
   }
 
+  // Every dimension and flag (built without streams: it is made on every call).
   std::string key() const {
-    std::ostringstream k;
-    k << n << ',' << ic << ',' << ih << ',' << iw << ',' << oc << ',' << kh << ',' << kw << ",s" << g.stride << ",p"
-      << g.pad_top << ',' << g.pad_bottom << ',' << g.pad_left << ',' << g.pad_right << ",r" << g.relu << ",b"
-      << has_bias << ",a" << has_residual << ",plain" << plain_src;
-    return k.str();
+    std::string k;
+    k.reserve(96);
+    for (const int64_t v : {n, ic, ih, iw, oc, kh, kw, g.stride, g.pad_top, g.pad_bottom, g.pad_left, g.pad_right}) {
+      k += std::to_string(v);
+      k += ',';
+    }
+    k += g.relu ? 'r' : '-';
+    k += has_bias ? 'b' : '-';
+    k += has_residual ? 'a' : '-';
+    k += plain_src ? 'p' : '-';
+    return k;
   }
   dnnl::memory::desc src() const { return dn::desc({n, ic, ih, iw}, plain_src ? dn::tag::nchw : dn::blocked_tag()); }
   dnnl::memory::desc dst() const { return dn::desc({n, oc, oh, ow}, dn::blocked_tag()); }
