@@ -1,9 +1,9 @@
 // BatchNorm over the channels of a blocked activation (engine.h), optionally followed by a
-// ReLU in the same pass: oneDNN's batch normalisation, forward and backward. Training
-// normalises by the batch's mean and (biased) variance and moves the running statistics as
-// torch::batch_norm does: running = (1 - momentum) * running + momentum * batch, the variance
-// taken unbiased (times n / (n - 1)). Inference uses the running statistics. An autograd
-// Function; gradients for the input, the scale and the shift.
+// ReLU in the same pass. Training normalises by the batch's mean and (biased) variance and
+// moves the running statistics as torch::batch_norm does: running = (1 - momentum) * running
+// + momentum * batch, the variance taken unbiased (times n / (n - 1)); it runs our own loops
+// (batch_norm_train.h). Inference uses the running statistics, in oneDNN's batch
+// normalisation. An autograd Function; gradients for the input, the scale and the shift.
 #pragma once
 
 #include <torch/types.h>
