@@ -80,7 +80,7 @@ export interface NativeDistributedConfig {
   bucketBytes: number;
 }
 
-/** What _dataParallelProbe returns: see native/core/distributed/probe.h. */
+/** What _dataParallelProbe returns: see native/core/tools/probe.h. */
 export interface NativeProbeResult {
   parameters: Float32Array;
   localGradients: Float32Array;
