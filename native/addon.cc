@@ -106,14 +106,19 @@ Napi::Value InitialWeights(const Napi::CallbackInfo& info) {
 }
 
 // earlyStoppingTrace(config, values) -> stopped epoch (0-based) or -1: the callback's logic on a scripted series.
+// config: { mode, patience, minDelta, baseline?, startFromEpoch? }
 Napi::Value EarlyStoppingTrace(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   const auto es = info[0].As<Napi::Object>();
   EarlyStoppingConfig config;
-  config.enabled = true;
   config.mode_max = es.Get("mode").As<Napi::String>().Utf8Value() == "max";
   config.patience = es.Get("patience").As<Napi::Number>().Int32Value();
   config.min_delta = es.Get("minDelta").As<Napi::Number>().DoubleValue();
+  if (es.Get("baseline").IsNumber()) {
+    config.has_baseline = true;
+    config.baseline = es.Get("baseline").As<Napi::Number>().DoubleValue();
+  }
+  if (es.Get("startFromEpoch").IsNumber()) config.start_from_epoch = es.Get("startFromEpoch").As<Napi::Number>().Int32Value();
   EarlyStopping early_stopping(config);
   const auto values = info[1].As<Napi::Array>();
   for (uint32_t i = 0; i < values.Length(); ++i) {

@@ -214,6 +214,7 @@ void register_internal(Napi::Env env, Napi::Object exports) {
   exports.Set("_kernelIsas", Napi::Function::New(env, KernelIsas));
   exports.Set("_toNchw", Napi::Function::New(env, ToNchw));
   exports.Set("_augmentBatch", Napi::Function::New(env, AugmentBatch));
+  register_internal_callbacks(env, exports);
 }
 
 }  // namespace torchfit::binding

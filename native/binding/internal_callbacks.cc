@@ -1,0 +1,74 @@
+// Underscore-prefixed exports for the callbacks' tests (test/callbacks-logic.test.js):
+// the epoch-end logic on a scripted series of figures, and Python's float formatting.
+#include <napi.h>
+
+#include "binding/convert_callbacks.h"
+#include "binding/errors.h"
+#include "core/callbacks.h"
+
+namespace torchfit::binding {
+namespace {
+
+double number_or(const Napi::Object& o, const char* key, double fallback) {
+  const auto v = o.Get(key);
+  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
+}
+
+// _callbackTrace({ callbacks, learningRate, epochLearningRates?, initialEpoch? }, [{ loss, accuracy, valLoss, valAccuracy }])
+//   -> [{ epoch, learningRate, stop, saved: [paths] }], one per epoch until a stop: what fit()
+//   decides at each epoch end, without a model.
+Napi::Value CallbackTrace(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const auto spec = info[0].As<Napi::Object>();
+    TrainConfig config;
+    config.callbacks = callbacks_from(spec.Get("callbacks"));
+    const auto rates = spec.Get("epochLearningRates");
+    if (rates.IsArray()) {
+      const auto arr = rates.As<Napi::Array>();
+      for (uint32_t i = 0; i < arr.Length(); ++i) config.epoch_learning_rates.push_back(arr.Get(i).As<Napi::Number>().DoubleValue());
+    }
+    const int initial_epoch = static_cast<int>(number_or(spec, "initialEpoch", 0));
+    EpochCallbacks callbacks(config, number_or(spec, "learningRate", 0.01), false);
+    const auto figures = info[1].As<Napi::Array>();
+    auto out = Napi::Array::New(env);
+    std::vector<EpochRecord> history;
+    for (uint32_t i = 0; i < figures.Length(); ++i) {
+      const auto f = figures.Get(i).As<Napi::Object>();
+      EpochRecord r;
+      r.epoch = initial_epoch + static_cast<int>(i) + 1;
+      r.learning_rate = callbacks.begin_epoch(r.epoch - 1);
+      r.loss = number_or(f, "loss", NAN);
+      r.accuracy = number_or(f, "accuracy", NAN);
+      r.val_loss = number_or(f, "valLoss", NAN);
+      r.val_accuracy = number_or(f, "valAccuracy", NAN);
+      history.push_back(r);
+      const auto end = callbacks.end_epoch(nullptr, nullptr, history);
+      auto row = Napi::Object::New(env);
+      row.Set("epoch", r.epoch);
+      row.Set("learningRate", r.learning_rate);
+      row.Set("stop", end.stop);
+      auto saved = Napi::Array::New(env, end.saved.size());
+      for (size_t j = 0; j < end.saved.size(); ++j) saved.Set(static_cast<uint32_t>(j), end.saved[j]);
+      row.Set("saved", saved);
+      out.Set(i, row);
+      if (end.stop) break;
+    }
+    return out;
+  });
+}
+
+// _pythonRepr(value, float32?) -> Python's repr() of the float (numpy's str() of a float32).
+Napi::Value PythonRepr(const Napi::CallbackInfo& info) {
+  return Napi::String::New(info.Env(), python_float_repr(info[0].As<Napi::Number>().DoubleValue(),
+                                                         info.Length() > 1 && info[1].ToBoolean().Value()));
+}
+
+}  // namespace
+
+void register_internal_callbacks(Napi::Env env, Napi::Object exports) {
+  exports.Set("_callbackTrace", Napi::Function::New(env, CallbackTrace));
+  exports.Set("_pythonRepr", Napi::Function::New(env, PythonRepr));
+}
+
+}  // namespace torchfit::binding
