@@ -58,10 +58,9 @@ Napi::Value CallbackTrace(const Napi::CallbackInfo& info) {
   });
 }
 
-// _pythonRepr(value, float32?) -> Python's repr() of the float (numpy's str() of a float32).
+// _pythonRepr(value) -> Python's repr() of the float, as checkpoint paths write it.
 Napi::Value PythonRepr(const Napi::CallbackInfo& info) {
-  return Napi::String::New(info.Env(), python_float_repr(info[0].As<Napi::Number>().DoubleValue(),
-                                                         info.Length() > 1 && info[1].ToBoolean().Value()));
+  return Napi::String::New(info.Env(), python_float_repr(info[0].As<Napi::Number>().DoubleValue()));
 }
 
 }  // namespace

@@ -14,10 +14,9 @@ namespace torchfit {
 namespace {
 
 // Shortest round-trip digits of a finite value and its decimal exponent: value = d.ddd x 10^exp.
-void shortest_digits(double value, bool float32, bool& negative, std::string& digits, int& exp) {
+void shortest_digits(double value, bool& negative, std::string& digits, int& exp) {
   char buf[64];
-  const auto result = float32 ? std::to_chars(buf, buf + sizeof(buf), static_cast<float>(value), std::chars_format::scientific)
-                              : std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::scientific);
+  const auto result = std::to_chars(buf, buf + sizeof(buf), value, std::chars_format::scientific);
   const std::string text(buf, result.ptr);
   const auto e = text.find('e');
   std::string mantissa = text.substr(0, e);
@@ -47,13 +46,13 @@ std::string pad(std::string s, const PathPart& part) {
   return s.insert(sign, missing, '0');
 }
 
-std::string format_field(const PathPart& part, double value, bool integer, bool float32) {
+std::string format_field(const PathPart& part, double value, bool integer) {
   std::string s;
   const int precision = part.precision >= 0 ? part.precision : 6;
   if (part.type == 'd' || (part.type == 0 && integer)) {
     s = std::to_string(static_cast<long long>(value));
   } else if (part.type == 0) {
-    s = python_float_repr(value, float32);
+    s = python_float_repr(value);
   } else if (!std::isfinite(value)) {
     s = non_finite(value);
   } else if (part.type == 'f') {
@@ -88,12 +87,12 @@ double metric_value(const EpochRecord& record, Metric metric) {
   return NAN;
 }
 
-std::string python_float_repr(double value, bool float32) {
+std::string python_float_repr(double value) {
   if (!std::isfinite(value)) return non_finite(value);
   bool negative = false;
   std::string digits;
   int exp = 0;
-  shortest_digits(value, float32, negative, digits, exp);
+  shortest_digits(value, negative, digits, exp);
   std::string out = negative ? "-" : "";
   if (exp < -4 || exp >= 16) {
     out += digits.substr(0, 1);
@@ -113,13 +112,15 @@ std::string format_checkpoint_path(const std::vector<PathPart>& parts, const Epo
   for (const auto& part : parts) {
     switch (part.field) {
       case PathField::Text: out += part.text; break;
-      case PathField::Epoch: out += format_field(part, record.epoch, true, false); break;
-      case PathField::Loss: out += format_field(part, record.loss, false, false); break;
-      case PathField::Accuracy: out += format_field(part, record.accuracy, false, false); break;
-      case PathField::ValLoss: out += format_field(part, record.val_loss, false, false); break;
-      case PathField::ValAccuracy: out += format_field(part, record.val_accuracy, false, false); break;
-      // Keras's logs hold the rate as a float32.
-      case PathField::LearningRate: out += format_field(part, record.learning_rate, false, true); break;
+      case PathField::Epoch: out += format_field(part, record.epoch, true); break;
+      case PathField::Loss: out += format_field(part, record.loss, false); break;
+      case PathField::Accuracy: out += format_field(part, record.accuracy, false); break;
+      case PathField::ValLoss: out += format_field(part, record.val_loss, false); break;
+      case PathField::ValAccuracy: out += format_field(part, record.val_accuracy, false); break;
+      // Keras's logs hold the rate as a float32, which Python formats as a float.
+      case PathField::LearningRate:
+        out += format_field(part, static_cast<double>(static_cast<float>(record.learning_rate)), false);
+        break;
     }
   }
   return out;

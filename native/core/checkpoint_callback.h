@@ -35,9 +35,8 @@ double metric_value(const EpochRecord& record, Metric metric);
 // The path of an epoch's checkpoint: {epoch} is the 1-based epoch, as Keras formats it.
 std::string format_checkpoint_path(const std::vector<PathPart>& parts, const EpochRecord& record);
 
-// Python's repr() of a float ('0.5', '1e-05', '1.0', 'nan'); float32: numpy's str() of a
-// float32 (the shortest digits that give back the same float32).
-std::string python_float_repr(double value, bool float32 = false);
+// Python's repr() of a float: '0.5', '1e-05', '1.0', 'nan'.
+std::string python_float_repr(double value);
 
 // {"config": ..., "metadata": {"history": ..., "options": ...}}: the earlier calls' history
 // followed by this call's epochs, non-finite numbers as {"$number": "NaN"} (Model.save()'s encoding).

@@ -18,30 +18,37 @@ import type { EpochLog } from './types.js';
 /** Python's repr() of a float: '0.5', '1.0', '1e-05', 'nan', 'inf'. */
 export function pythonRepr(value: number): string {
   if (!Number.isFinite(value)) return Number.isNaN(value) ? 'nan' : value > 0 ? 'inf' : '-inf';
-  return layout(value.toExponential());
+  if (Object.is(value, -0)) return '-0.0';
+  const exp = Number(value.toExponential().split('e')[1]);
+  return layout(value.toExponential(), exp < -4 || exp >= 16);
 }
 
-/** numpy's str() of a float32: the shortest digits that give back the same float32. */
+/**
+ * numpy's str() of a float32 (how Keras's CSV writes the learning rate): the shortest digits
+ * that give back the same float32, positional from 1e-4 up to 1e6, scientific outside.
+ */
 export function float32Repr(value: number): string {
   const f = Math.fround(value);
-  if (!Number.isFinite(f)) return pythonRepr(f);
+  if (!Number.isFinite(f) || f === 0) return pythonRepr(f);
   // Nine significant digits always give a float32 back; the loop ends there at the latest.
   let text = f.toPrecision(9);
   for (let p = 1; p <= 9; p++) {
     text = f.toPrecision(p);
     if (Math.fround(Number(text)) === f) break;
   }
-  return layout(Number(text).toExponential());
+  const magnitude = Math.abs(f);
+  return layout(Number(text).toExponential(), magnitude !== 0 && (magnitude < 1e-4 || magnitude >= 1e6));
 }
 
-// From JavaScript's shortest exponential form ('-1.25e-7') to Python's repr layout.
-function layout(exponential: string): string {
+// From JavaScript's shortest exponential form ('-1.25e-7') to Python's layout, in scientific
+// notation ('-1.25e-07') or positional ('0.5', '3.0').
+function layout(exponential: string, scientific: boolean): string {
   const [mantissa, exp] = exponential.split('e') as [string, string];
   const negative = mantissa.startsWith('-');
   const digits = mantissa.replace('-', '').replace('.', '');
   const e = Number(exp);
   const sign = negative ? '-' : '';
-  if (e < -4 || e >= 16) {
+  if (scientific) {
     const rest = digits.length > 1 ? `.${digits.slice(1)}` : '';
     return `${sign}${digits[0]}${rest}e${e < 0 ? '-' : '+'}${String(Math.abs(e)).padStart(2, '0')}`;
   }
@@ -125,7 +132,8 @@ export class CsvLoggerRun {
   }
 
   private error(cause: unknown): TorchfitError {
-    const reason = cause instanceof Error ? cause.message : String(cause);
+    const code = (cause as NodeJS.ErrnoException).code;
+    const reason = code === 'ENOENT' ? 'its folder does not exist' : cause instanceof Error ? cause.message : String(cause);
     return new TorchfitError('ERR_CSV_LOGGER', `csvLogger: cannot write ${this.options.path}: ${reason}`, { cause });
   }
 }

@@ -260,8 +260,8 @@ export interface NativeBinding {
   /** Internal (test/callbacks-logic.test.js): the epoch-end callbacks' decisions on scripted figures, without a model. */
   _callbackTrace(spec: { callbacks: NativeCallback[]; learningRate: number; epochLearningRates?: number[]; initialEpoch?: number },
     figures: { loss?: number; accuracy?: number; valLoss?: number; valAccuracy?: number }[]): { epoch: number; learningRate: number; stop: boolean; saved: string[] }[];
-  /** Internal (test/callbacks-logic.test.js): Python's repr() of a float as the checkpoint paths write it (float32: numpy's str()). */
-  _pythonRepr(value: number, float32?: boolean): string;
+  /** Internal (test/callbacks-logic.test.js): Python's repr() of a float, as checkpoint paths write it. */
+  _pythonRepr(value: number): string;
   /** Tests only: one all-reduced step of a BatchNorm-free network. */
   _dataParallelProbe(spec: { x: NativeArray; shape: number[]; y: NativeArray; numClasses: number; seed: number; distributed?: NativeDistributedConfig }): NativeJob<NativeProbeResult>;
   /** Internal (scripts/profile-step.mjs): fit's step under libtorch's profiler, on random data. */
