@@ -44,7 +44,7 @@ test('reduceLROnPlateau with lrSchedule: the schedule times the reductions so fa
 });
 
 test('earlyStopping: baseline restarts the wait only when beaten; startFromEpoch skips the warm-up', (t) => {
-  const es = (values, options) => native().earlyStoppingTrace({ mode: 'min', minDelta: 0, ...options }, values);
+  const es = (values, options) => native()._earlyStoppingTrace({ mode: 'min', minDelta: 0, ...options }, values);
   t.is(es([0.9, 0.95, 0.97], { patience: 2 }), 2);
   t.is(es([0.9, 0.95, 0.97], { patience: 2, baseline: 0.5 }), 1, 'the first epoch did not beat the baseline: its wait counts');
   t.is(es([0.9, 0.5, 0.6, 0.7, 0.8, 0.9], { patience: 2, baseline: 0.55 }), 3);

@@ -4,7 +4,8 @@
 
 #include "binding/convert_callbacks.h"
 #include "binding/errors.h"
-#include "core/callbacks.h"
+#include "core/checkpoint_callback.h"
+#include "core/tools/traces.h"
 
 namespace torchfit::binding {
 namespace {
@@ -28,31 +29,29 @@ Napi::Value CallbackTrace(const Napi::CallbackInfo& info) {
       const auto arr = rates.As<Napi::Array>();
       for (uint32_t i = 0; i < arr.Length(); ++i) config.epoch_learning_rates.push_back(arr.Get(i).As<Napi::Number>().DoubleValue());
     }
-    const int initial_epoch = static_cast<int>(number_or(spec, "initialEpoch", 0));
-    EpochCallbacks callbacks(config, number_or(spec, "learningRate", 0.01), false);
-    const auto figures = info[1].As<Napi::Array>();
-    auto out = Napi::Array::New(env);
-    std::vector<EpochRecord> history;
-    for (uint32_t i = 0; i < figures.Length(); ++i) {
-      const auto f = figures.Get(i).As<Napi::Object>();
+    config.initial_epoch = static_cast<int>(number_or(spec, "initialEpoch", 0));
+    const auto list = info[1].As<Napi::Array>();
+    std::vector<EpochRecord> figures;
+    for (uint32_t i = 0; i < list.Length(); ++i) {
+      const auto f = list.Get(i).As<Napi::Object>();
       EpochRecord r;
-      r.epoch = initial_epoch + static_cast<int>(i) + 1;
-      r.learning_rate = callbacks.begin_epoch(r.epoch - 1);
       r.loss = number_or(f, "loss", NAN);
       r.accuracy = number_or(f, "accuracy", NAN);
       r.val_loss = number_or(f, "valLoss", NAN);
       r.val_accuracy = number_or(f, "valAccuracy", NAN);
-      history.push_back(r);
-      const auto end = callbacks.end_epoch(nullptr, nullptr, history);
+      figures.push_back(r);
+    }
+    const auto rows = callback_trace(config, number_or(spec, "learningRate", 0.01), figures);
+    auto out = Napi::Array::New(env, rows.size());
+    for (size_t i = 0; i < rows.size(); ++i) {
       auto row = Napi::Object::New(env);
-      row.Set("epoch", r.epoch);
-      row.Set("learningRate", r.learning_rate);
-      row.Set("stop", end.stop);
-      auto saved = Napi::Array::New(env, end.saved.size());
-      for (size_t j = 0; j < end.saved.size(); ++j) saved.Set(static_cast<uint32_t>(j), end.saved[j]);
+      row.Set("epoch", rows[i].epoch);
+      row.Set("learningRate", rows[i].learning_rate);
+      row.Set("stop", rows[i].stop);
+      auto saved = Napi::Array::New(env, rows[i].saved.size());
+      for (size_t j = 0; j < rows[i].saved.size(); ++j) saved.Set(static_cast<uint32_t>(j), rows[i].saved[j]);
       row.Set("saved", saved);
-      out.Set(i, row);
-      if (end.stop) break;
+      out.Set(static_cast<uint32_t>(i), row);
     }
     return out;
   });

@@ -78,7 +78,7 @@ export interface NativeDistributedConfig {
   bucketBytes: number;
 }
 
-/** What _dataParallelProbe returns: see native/core/distributed/probe.h. */
+/** What _dataParallelProbe returns: see native/core/tools/probe.h. */
 export interface NativeProbeResult {
   parameters: Float32Array;
   localGradients: Float32Array;
@@ -255,8 +255,8 @@ export interface NativeBinding {
   liveTensors(): number;
   train(spec: NativeTrainSpec, onEpoch: (log: EpochLog) => void, onBatch: (log: BatchLog) => void): NativeTrainJob;
   describeModel(spec: NativeModelSpec): { layers: LayerSummary[]; trainableParams: number; nonTrainableParams: number; outputShape: number[] };
-  initialWeights(spec: NativeModelSpec, seed: number): Record<string, Float32Array>;
-  earlyStoppingTrace(config: { mode: 'min' | 'max'; patience: number; minDelta: number; baseline?: number; startFromEpoch?: number }, values: number[]): number;
+  _initialWeights(spec: NativeModelSpec, seed: number): Record<string, Float32Array>;
+  _earlyStoppingTrace(config: { mode: 'min' | 'max'; patience: number; minDelta: number; baseline?: number; startFromEpoch?: number }, values: number[]): number;
   /** Internal (test/callbacks-logic.test.js): the epoch-end callbacks' decisions on scripted figures, without a model. */
   _callbackTrace(spec: { callbacks: NativeCallback[]; learningRate: number; epochLearningRates?: number[]; initialEpoch?: number },
     figures: { loss?: number; accuracy?: number; valLoss?: number; valAccuracy?: number }[]): { epoch: number; learningRate: number; stop: boolean; saved: string[] }[];
