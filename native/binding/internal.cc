@@ -223,16 +223,20 @@ Napi::Value InitialWeights(const Napi::CallbackInfo& info) {
   });
 }
 
-// _earlyStoppingTrace({ mode, patience, minDelta }, values) -> the 0-based epoch it stops at, or -1.
+// _earlyStoppingTrace({ mode, patience, minDelta, baseline?, startFromEpoch? }, values) -> the 0-based epoch it stops at, or -1.
 Napi::Value EarlyStoppingTrace(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
     const auto es = info[0].As<Napi::Object>();
     EarlyStoppingConfig config;
-    config.enabled = true;
     config.mode_max = es.Get("mode").As<Napi::String>().Utf8Value() == "max";
     config.patience = es.Get("patience").As<Napi::Number>().Int32Value();
     config.min_delta = es.Get("minDelta").As<Napi::Number>().DoubleValue();
+    if (es.Get("baseline").IsNumber()) {
+      config.has_baseline = true;
+      config.baseline = es.Get("baseline").As<Napi::Number>().DoubleValue();
+    }
+    if (es.Get("startFromEpoch").IsNumber()) config.start_from_epoch = es.Get("startFromEpoch").As<Napi::Number>().Int32Value();
     const auto array = info[1].As<Napi::Array>();
     std::vector<double> values;
     for (uint32_t i = 0; i < array.Length(); ++i) values.push_back(array.Get(i).As<Napi::Number>().DoubleValue());
@@ -259,6 +263,7 @@ void register_internal(Napi::Env env, Napi::Object exports) {
   exports.Set("_initialWeights", Napi::Function::New(env, InitialWeights));
   exports.Set("_dataParallelProbe", Napi::Function::New(env, DataParallelProbe));
   exports.Set("_earlyStoppingTrace", Napi::Function::New(env, EarlyStoppingTrace));
+  register_internal_callbacks(env, exports);
 }
 
 }  // namespace torchfit::binding

@@ -11,7 +11,8 @@ import { fileURLToPath } from 'node:url';
 import { AddonLoadError } from '../errors.js';
 import type { NativeLayer } from '../models/native-spec.js';
 import type { NativeAugmentConfig } from './augment.js';
-import type { BatchLog, EpochLog, LayerSummary } from './types.js';
+import type { NativeCallback } from './callbacks.js';
+import type { BatchLog, EpochLog, History, LayerSummary } from './types.js';
 
 /** The package root (two levels above dist/torch/). */
 export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -48,14 +49,6 @@ export interface NativeTrainConfig {
     epsilon: number;
   };
   epochLearningRates: number[];
-  earlyStopping: {
-    enabled: boolean;
-    monitor: 'val_loss' | 'val_accuracy' | 'loss' | 'accuracy';
-    mode: 'min' | 'max';
-    patience: number;
-    minDelta: number;
-    restoreBestWeights: boolean;
-  };
   seed: number;
   shuffle: boolean;
   device: string;
@@ -65,6 +58,11 @@ export interface NativeTrainConfig {
   augment: NativeAugmentConfig;
   /** Absent: this process trains alone. */
   distributed?: NativeDistributedConfig;
+  /** Training control (src/torch/callbacks.ts): epochs initialEpoch .. epochs - 1 run (0-based). */
+  initialEpoch: number;
+  callbacks: NativeCallback[];
+  /** 0: none. */
+  timeLimitMs: number;
 }
 
 export interface NativeDistributedConfig {
@@ -109,12 +107,23 @@ export interface NativeTrainSpec {
   train: NativeDataSpec;
   validation?: NativeDataSpec;
   resume?: NativeModel;
+  /** The worker waits for these callbacks before going on (so that control.stop() there applies at once). */
+  awaitCallbacks?: { epoch: boolean; batch: boolean };
+  /** What modelCheckpoint files carry besides the weights, as Model.save() writes it. */
+  checkpointMetadata?: { configJson: string; optionsJson: string; historyBefore?: History };
+}
+
+/** trainModel's job: cancel() rejects (AbortError), stop() ends after the current batch and resolves. */
+export interface NativeTrainJob extends NativeJob<NativeTrainOutcome> {
+  stop(): void;
 }
 
 export interface NativeTrainOutcome {
   model: NativeModel;
   history: EpochLog[];
   stoppedEpoch: number;
+  /** '' when it ran every epoch. */
+  stopReason: '' | 'earlyStopping' | 'stop' | 'timeLimit';
   bestEpoch: number;
   restoredBestWeights: boolean;
   device: string;
@@ -244,10 +253,15 @@ export interface NativeOpTime {
 export interface NativeBinding {
   info(): NativeRuntimeInfo;
   liveTensors(): number;
-  train(spec: NativeTrainSpec, onEpoch: (log: EpochLog) => void, onBatch: (log: BatchLog) => void): NativeJob<NativeTrainOutcome>;
+  train(spec: NativeTrainSpec, onEpoch: (log: EpochLog) => void, onBatch: (log: BatchLog) => void): NativeTrainJob;
   describeModel(spec: NativeModelSpec): { layers: LayerSummary[]; trainableParams: number; nonTrainableParams: number; outputShape: number[] };
   _initialWeights(spec: NativeModelSpec, seed: number): Record<string, Float32Array>;
-  _earlyStoppingTrace(config: { mode: 'min' | 'max'; patience: number; minDelta: number }, values: number[]): number;
+  _earlyStoppingTrace(config: { mode: 'min' | 'max'; patience: number; minDelta: number; baseline?: number; startFromEpoch?: number }, values: number[]): number;
+  /** Internal (test/callbacks-logic.test.js): the epoch-end callbacks' decisions on scripted figures, without a model. */
+  _callbackTrace(spec: { callbacks: NativeCallback[]; learningRate: number; epochLearningRates?: number[]; initialEpoch?: number },
+    figures: { loss?: number; accuracy?: number; valLoss?: number; valAccuracy?: number }[]): { epoch: number; learningRate: number; stop: boolean; saved: string[] }[];
+  /** Internal (test/callbacks-logic.test.js): Python's repr() of a float, as checkpoint paths write it. */
+  _pythonRepr(value: number): string;
   /** Tests only: one all-reduced step of a BatchNorm-free network. */
   _dataParallelProbe(spec: { x: NativeArray; shape: number[]; y: NativeArray; numClasses: number; seed: number; distributed?: NativeDistributedConfig }): NativeJob<NativeProbeResult>;
   /** Internal (scripts/profile-step.mjs): fit's step under libtorch's profiler, on random data. */
