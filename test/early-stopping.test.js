@@ -4,7 +4,7 @@ import { trainModel } from '../dist/index.js';
 import { native } from '../dist/torch/native.js';
 import { realImages } from './_torch-helpers.js';
 
-const trace = (values, options = {}) => native().earlyStoppingTrace({ mode: 'min', patience: 3, minDelta: 0, ...options }, values);
+const trace = (values, options = {}) => native()._earlyStoppingTrace({ mode: 'min', patience: 3, minDelta: 0, ...options }, values);
 
 test('stops after `patience` epochs without improvement (Keras semantics)', (t) => {
   // best at index 1; indices 2, 3, 4 do not improve: wait reaches 3 at index 4.

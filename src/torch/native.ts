@@ -80,7 +80,7 @@ export interface NativeDistributedConfig {
   bucketBytes: number;
 }
 
-/** What _dataParallelProbe returns: see native/core/distributed/probe.h. */
+/** What _dataParallelProbe returns: see native/core/tools/probe.h. */
 export interface NativeProbeResult {
   parameters: Float32Array;
   localGradients: Float32Array;
@@ -246,8 +246,8 @@ export interface NativeBinding {
   liveTensors(): number;
   train(spec: NativeTrainSpec, onEpoch: (log: EpochLog) => void, onBatch: (log: BatchLog) => void): NativeJob<NativeTrainOutcome>;
   describeModel(spec: NativeModelSpec): { layers: LayerSummary[]; trainableParams: number; nonTrainableParams: number; outputShape: number[] };
-  initialWeights(spec: NativeModelSpec, seed: number): Record<string, Float32Array>;
-  earlyStoppingTrace(config: { mode: 'min' | 'max'; patience: number; minDelta: number }, values: number[]): number;
+  _initialWeights(spec: NativeModelSpec, seed: number): Record<string, Float32Array>;
+  _earlyStoppingTrace(config: { mode: 'min' | 'max'; patience: number; minDelta: number }, values: number[]): number;
   /** Tests only: one all-reduced step of a BatchNorm-free network. */
   _dataParallelProbe(spec: { x: NativeArray; shape: number[]; y: NativeArray; numClasses: number; seed: number; distributed?: NativeDistributedConfig }): NativeJob<NativeProbeResult>;
   /** Internal (scripts/bench/profile-step.mjs): fit's step under libtorch's profiler, on random data. */

@@ -1,4 +1,4 @@
-#include "core/distributed/probe.h"
+#include "core/tools/probe.h"
 
 #include <torch/nn/modules/container/sequential.h>
 #include <torch/nn/modules/activation.h>

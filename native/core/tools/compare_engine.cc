@@ -4,7 +4,7 @@
 
 #include "core/errors.h"
 #include "core/kernels/batch_norm_blocked.h"
-#include "core/kernels/compare.h"
+#include "core/tools/compare.h"
 #include "core/kernels/conv_blocked.h"
 #include "core/kernels/engine.h"
 #include "core/models/classifier.h"

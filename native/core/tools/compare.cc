@@ -1,4 +1,4 @@
-#include "core/kernels/compare.h"
+#include "core/tools/compare.h"
 
 #include <ATen/Parallel.h>
 #include <cmath>
