@@ -282,7 +282,7 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'build': {
-      const result = spawnSync(process.execPath, [join(packageRoot, 'scripts', 'build-native.mjs')], { stdio: 'inherit' });
+      const result = spawnSync(process.execPath, [join(packageRoot, 'scripts', 'build', 'build-native.mjs')], { stdio: 'inherit' });
       return result.status ?? 1;
     }
     case undefined:

@@ -13,7 +13,7 @@ import { realImages } from './_torch-helpers.js';
 import { PYTHON, pythonHas } from './fixtures/data-python.js';
 
 const DIST = new URL('../dist/index.js', import.meta.url).href;
-const INTEROP = fileURLToPath(new URL('../scripts/reference/interop.py', import.meta.url));
+const INTEROP = fileURLToPath(new URL('../reference/interop.py', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-ckpt-crash-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 

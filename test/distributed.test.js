@@ -107,7 +107,7 @@ test('2 ranks of the CNN match 1 process with the same global batch, and agree w
   // the data-parallel mechanics differ, BatchNorm's per-rank batch statistics above all.
   // 750 steps, the last epoch at a tenth of the learning rate, so that BatchNorm's moving
   // statistics (momentum 0.99) catch up with the weights and validation accuracy settles
-  // (PARITY.md); seeds 3 to 6 gave differences of 0.1 to 0.9 points.
+  // (docs/parity.md); seeds 3 to 6 gave differences of 0.1 to 0.9 points.
   const learningRates = [0.05, 0.05, 0.005];
   const common = { model: 'cnn', epochs: 3, seed: 3, threads: 1, earlyStopping: false, optimizer: { name: 'sgd', learningRate: 0.05 } };
   const data = { trainN: 8000, valN: 2000, valStart: 50_000 };

@@ -1,4 +1,4 @@
-// Hostile .npy files (scripts/make-hostile-corpus.mjs) must be refused with our typed errors: no code
+// Hostile .npy files (test/support/hostile-corpus.js; committed by scripts/fixtures/hostile-corpus.mjs) must be refused with our typed errors: no code
 // runs (the canary file their payloads would create never appears), no unbounded allocation, no crash.
 import test from 'ava';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 import * as torchfit from '../dist/index.js';
-import { buildCorpus, miniDataset, npyHeader, OP, Pickle, writeCorpus } from '../scripts/make-hostile-corpus.mjs';
+import { buildCorpus, miniDataset, npyHeader, OP, Pickle, writeCorpus } from './support/hostile-corpus.js';
 import { FIXTURES, pythonHas, py } from './fixtures/data-python.js';
 
 const { loadDataset, loadNpy, parseNpy, NpyFormatError, PickleSecurityError, TorchfitError } = torchfit;
@@ -81,7 +81,7 @@ test.serial('every hostile file is refused with its typed error; no canary, no p
 
 test('the committed fixtures are the generator output and are refused the same way', async (t) => {
   if (!existsSync(join(committed, 'manifest.json'))) {
-    t.log(`no committed corpus at ${committed} (node scripts/make-hostile-corpus.mjs writes it)`);
+    t.log(`no committed corpus at ${committed} (node scripts/fixtures/hostile-corpus.mjs writes it)`);
     t.pass();
     return;
   }
@@ -95,9 +95,9 @@ test('the committed fixtures are the generator output and are refused the same w
     const bytes = readFileSync(path);
     size += bytes.length;
     const expected = fresh.get(entry.name);
-    t.truthy(expected, `${entry.name} is no longer generated: rerun node scripts/make-hostile-corpus.mjs`);
+    t.truthy(expected, `${entry.name} is no longer generated: rerun node scripts/fixtures/hostile-corpus.mjs`);
     if (!expected) continue;
-    t.true(bytes.equals(expected.bytes), `${entry.name} differs from the generator's output: rerun node scripts/make-hostile-corpus.mjs`);
+    t.true(bytes.equals(expected.bytes), `${entry.name} differs from the generator's output: rerun node scripts/fixtures/hostile-corpus.mjs`);
     t.deepEqual({ ...entry, size: undefined }, { group: expected.group, name: expected.name, via: expected.via, error: expected.error, code: expected.code, message: expected.message, executes: expected.executes, size: undefined });
     await refusal(t, path, entry);
   }

@@ -1,5 +1,5 @@
 // Checkpoints shared with Python: our file is a torch.save-compatible zip whose state_dict loads (strict) into
-// the reference port's models (scripts/reference/models.py) and predicts the same probabilities; and weights
+// the reference port's models (reference/models.py) and predicts the same probabilities; and weights
 // written by the port load into torchfit and predict the same. Skipped when /usr/bin/python3 lacks torch.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import { Model, saveNpy, trainModel } from '../dist/index.js';
 import { realImages } from './_torch-helpers.js';
 import { PYTHON, pythonHas } from './fixtures/data-python.js';
 
-const INTEROP = fileURLToPath(new URL('../scripts/reference/interop.py', import.meta.url));
+const INTEROP = fileURLToPath(new URL('../reference/interop.py', import.meta.url));
 const hasTorch = pythonHas('torch', 'numpy');
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-interop-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
@@ -98,7 +98,7 @@ for (const [kind, depth] of [['cnn', 0], ['resnet', 8]]) {
     // The same weights in our format (written by Python) load, and predict what Python predicts.
     const model = await Model.load(ours);
     t.deepEqual(model.config, config);
-    t.is(model.metadata.writtenBy, 'scripts/reference/interop.py');
+    t.is(model.metadata.writtenBy, 'reference/interop.py');
     const probs = await model.predict(p.x);
     compare(t, probs.data, py.probs, `Python-written ${kind} in our format`);
     const { accuracy } = await model.evaluate(p.x, p.y);

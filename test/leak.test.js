@@ -1,5 +1,5 @@
 // Leaks and out-of-memory: 15 cycles of train/evaluate/predict/save/load/dispose return liveTensors() to its
-// baseline every time with a flat RSS after warm-up (scripts/leak-check.mjs runs 50); an allocation libtorch
+// baseline every time with a flat RSS after warm-up (`npm run leak` runs 50); an allocation libtorch
 // cannot make rejects with a TrainingError, frees what the job held, and the process trains again.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
@@ -8,22 +8,22 @@ import { freemem, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 import { InvalidOptionError, liveTensors, Tensor, TrainingError, trainModel } from '../dist/index.js';
-import { fullGc, leakData } from '../scripts/leak-check.mjs';
+import { fullGc, leakData } from './support/leak-cycles.js';
 
 const CYCLES = 15;
 const WARMUP = 5;
-const LEAK_CHECK = fileURLToPath(new URL('../scripts/leak-check.mjs', import.meta.url));
+const LEAK_CHILD = fileURLToPath(new URL('./support/leak-child.mjs', import.meta.url));
 
 test.serial(`${CYCLES} train/evaluate/predict/save/load/dispose cycles: liveTensors back to baseline each time, flat RSS`, (t) => {
   t.timeout(240_000);
   // In a child process with glibc told to mmap every large buffer and to keep two arenas: its RSS then
   // moves by well under 1 MB between cycles instead of tens of MB, so a leak of 2 MB/cycle stands out.
-  const r = spawnSync(process.execPath, [LEAK_CHECK, '--cycles', String(CYCLES), '--warmup', String(WARMUP), '--json'], {
+  const r = spawnSync(process.execPath, [LEAK_CHILD, String(CYCLES), String(WARMUP)], {
     encoding: 'utf8',
     env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' },
   });
   const line = r.stdout.split('\n').find((l) => l.startsWith('JSON '));
-  if (!line) return t.fail(`leak-check printed no result (exit ${r.status}): ${r.stderr.slice(-2000)}`);
+  if (!line) return t.fail(`the leak-check child printed no result (exit ${r.status}): ${r.stderr.slice(-2000)}`);
   const { records, growth } = JSON.parse(line.slice(5));
   t.is(records.length, CYCLES);
   for (const rec of records) t.is(rec.live, rec.baseline, `cycle ${rec.cycle}: ${rec.live} live tensors, baseline ${rec.baseline}`);

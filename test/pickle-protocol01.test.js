@@ -1,6 +1,6 @@
 // Pickle protocols 0 and 1 (text opcodes: INT, LONG, FLOAT, UNICODE with raw-unicode-escape, STRING,
 // PUT/GET, MARK-built LIST/DICT/TUPLE; and protocol 1's classics) in the restricted unpickler: .npy files
-// written by /usr/bin/python3 with numpy (scripts/make-pickle-protocol01.py, run here) read back exactly
+// written by /usr/bin/python3 with numpy (scripts/fixtures/pickle-protocol01.py, run here) read back exactly
 // what np.load(allow_pickle=True) returns. The allow-list is the same as for protocols 2 to 5.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import { loadNpy, PickleSecurityError, unpickle } from '../dist/index.js';
 import { PYTHON, pythonHas } from './fixtures/data-python.js';
 
-const SCRIPT = fileURLToPath(new URL('../scripts/make-pickle-protocol01.py', import.meta.url));
+const SCRIPT = fileURLToPath(new URL('../scripts/fixtures/pickle-protocol01.py', import.meta.url));
 const hasNumpy = pythonHas('numpy');
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-p01-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));

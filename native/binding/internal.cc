@@ -117,7 +117,7 @@ Napi::Value KernelIsas(const Napi::CallbackInfo& info) {
 }
 
 // _toNchw(float32 (N, H, W, C) data, [N, C, H, W]) -> { data: Float32Array (N, C, H, W), ms }:
-// the channels_last transpose that training inputs get, timed alone (scripts/bench-layout.mjs).
+// the channels_last transpose that training inputs get, timed alone (scripts/bench/layout.mjs).
 Napi::Value ToNchw(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -134,7 +134,7 @@ Napi::Value ToNchw(const Napi::CallbackInfo& info) {
   });
 }
 
-// _fmaPeak({ threads, seconds, isa }) -> { gflops, isa, threads }: scripts/roofline.mjs.
+// _fmaPeak({ threads, seconds, isa }) -> { gflops, isa, threads }: scripts/bench/roofline.mjs.
 Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {

@@ -264,20 +264,20 @@ export interface NativeBinding {
   _pythonRepr(value: number): string;
   /** Tests only: one all-reduced step of a BatchNorm-free network. */
   _dataParallelProbe(spec: { x: NativeArray; shape: number[]; y: NativeArray; numClasses: number; seed: number; distributed?: NativeDistributedConfig }): NativeJob<NativeProbeResult>;
-  /** Internal (scripts/profile-step.mjs): fit's step under libtorch's profiler, on random data. */
+  /** Internal (scripts/bench/profile-step.mjs): fit's step under libtorch's profiler, on random data. */
   _profileStep(spec: NativeModelSpec, options: NativeProfileOptions): { msPerStep: number; ops: NativeOpTime[] };
   /** Internal (test/kernels.test.js): fused kernels against libtorch's ops on the same random inputs. */
   _compareKernels(spec: NativeCompareSpec): NativeDifference[];
-  /** Internal (scripts/roofline.mjs): this CPU's float32 FMA peak, measured. */
+  /** Internal (scripts/bench/roofline.mjs): this CPU's float32 FMA peak, measured. */
   _fmaPeak(options: { threads: number; seconds?: number; isa?: 'avx2' | 'avx512' }): { gflops: number; isa: string; threads: number };
-  /** Internal (scripts/roofline.mjs): one convolution layer's forward and backward, on the engine or libtorch's path. */
+  /** Internal (scripts/bench/roofline.mjs): one convolution layer's forward and backward, on the engine or libtorch's path. */
   _timeConv(spec: {
     batch?: number; inChannels?: number; outChannels?: number; height?: number; width?: number; kernel?: number;
     stride?: number; padding?: 'same' | 'valid'; path: 'engine' | 'libtorch'; reps?: number; threads?: number; inputGrad?: boolean;
   }): { forwardMs: number; backwardMs: number; forwardGflop: number; backwardGflop: number };
   /** Internal: the kernel builds this CPU runs ('generic' always, 'avx2' where supported). */
   _kernelIsas(): { active: string; available: string[] };
-  /** Internal (scripts/bench-layout.mjs, test/images-layout.test.js): the channels_last transpose of training inputs. */
+  /** Internal (scripts/bench/layout.mjs, test/images-layout.test.js): the channels_last transpose of training inputs. */
   _toNchw(x: Float32Array, nchwShape: number[]): { data: Float32Array; ms: number };
   /**
    * Internal (test/augment.test.js): augments one (N, C, H, W) batch as fit does. params: (N, 9) float64 per-image
