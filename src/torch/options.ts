@@ -8,6 +8,7 @@ import { availableParallelism } from 'node:os';
 
 import { described, describeValue, InvalidOptionError } from '../errors.js';
 import { resolveAugment, type AugmentOptions } from './augment.js';
+import { parseDevice, type Device } from './device.js';
 import { resolveDistributed, type DistributedOptions, type ResolvedDistributed } from './distributed.js';
 import type { DataFormat, ImagesInput, LabelsInput } from './inputs.js';
 import { resolveModelChoice, type ModelChoiceResolved } from '../models/describe.js';
@@ -64,7 +65,7 @@ export interface TrainOptions {
   earlyStopping?: boolean | EarlyStoppingOptions;
   seed?: number;
   shuffle?: boolean;
-  device?: 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
+  device?: Device;
   /** Intra-op CPU threads. Default: the machine's cores. */
   threads?: number;
   /**
@@ -93,7 +94,7 @@ export interface TrainOptions {
 export interface ResolvedOptions {
   /** Layers models are resolved in trainModel, once the input shape and classes are known. */
   model: ModelChoiceResolved;
-  config: Omit<NativeTrainConfig, 'device' | 'distributed'> & { device: 'auto' | string };
+  config: Omit<NativeTrainConfig, 'device' | 'distributed'> & { device: Device };
   /** Chosen backend still 'auto' here: it depends on the device. */
   distributed?: ResolvedDistributed;
   verbose: 0 | 1 | 2;
@@ -213,10 +214,7 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
   if (!isInt(seed, 0, 2 ** 53 - 1)) throw new InvalidOptionError('seed', 'an integer >= 0', seed);
   const shuffle = options.shuffle ?? true;
   if (typeof shuffle !== 'boolean') throw new InvalidOptionError('shuffle', 'a boolean', shuffle);
-  const device = options.device ?? 'auto';
-  if (typeof device !== 'string' || !/^(auto|cpu|cuda(:\d+)?)$/.test(device)) {
-    throw new InvalidOptionError('device', "'auto', 'cpu', 'cuda' or 'cuda:N'", device);
-  }
+  const device = parseDevice(options.device ?? 'auto');
   const threads = options.threads ?? availableParallelism();
   if (!isInt(threads, 1, 4096)) throw new InvalidOptionError('threads', 'an integer >= 1', threads);
   const kernels = options.kernels ?? 'fused';
@@ -260,10 +258,4 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
 }
 
 /** 'auto' picks the first CUDA device when libtorch has CUDA and a GPU is visible. */
-export function resolveDevice(device: string, cudaAvailable: boolean): string {
-  if (device === 'auto') return cudaAvailable ? 'cuda:0' : 'cpu';
-  if (device === 'cuda') return 'cuda:0';
-  return device;
-}
-
 export { describeValue };

@@ -9,7 +9,8 @@ import { runJob } from './job.js';
 import { Model } from './model.js';
 import { native, type NativeDataSpec } from './native.js';
 import { nativeModelSpec } from '../models/native-spec.js';
-import { resolveDevice, resolveOptions, type TrainOptions } from './options.js';
+import { selectDevice } from './device.js';
+import { resolveOptions, type TrainOptions } from './options.js';
 import { progressPrinter } from './progress.js';
 import type { EpochLog, History } from './types.js';
 
@@ -109,10 +110,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const modelSpec = nativeModelSpec(resolved.model, numClasses, [trainX.shape[1]!, trainX.shape[2]!, trainX.shape[3]!]);
   const binding = native();
   const runtime = binding.info();
-  const device = resolveDevice(resolved.config.device, runtime.cudaAvailable);
-  if (device.startsWith('cuda') && !runtime.cudaAvailable) {
-    throw new InvalidOptionError('device', runtime.cudaCompiled ? "'cpu' (no CUDA GPU is visible)" : "'cpu' or 'auto' (this libtorch was built without CUDA)", device);
-  }
+  const device = selectDevice(resolved.config.device, runtime);
   const distributed = resolved.distributed ? chooseBackend(resolved.distributed, device, runtime) : undefined;
 
   const resume = options.resume;
