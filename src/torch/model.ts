@@ -72,11 +72,16 @@ export class Model {
   metadata: ModelMetadata;
   private cachedConfig?: ModelConfig;
 
-  /** @internal */
-  constructor(handle: NativeModel, metadata: ModelMetadata = {}) {
+  // Models come from trainModel and Model.load only.
+  private constructor(handle: NativeModel, metadata: ModelMetadata = {}) {
     this.handle = handle;
     this.metadata = metadata;
     registry.register(this, handle, this);
+  }
+
+  /** @internal Wraps a native model (trainModel's result). */
+  static fromNative(handle: NativeModel, metadata: ModelMetadata = {}): Model {
+    return new Model(handle, metadata);
   }
 
   /**

@@ -46,7 +46,7 @@ export interface EarlyStoppingOptions {
 export type LearningRateSchedule = 'notebook' | ((epoch: number, learningRate: number) => number);
 
 export interface TrainOptions {
-  model: ModelChoice;
+  model: ModelSpec;
   train: { x: ImagesInput; y: LabelsInput };
   validation?: { x: ImagesInput; y: LabelsInput };
   /** Layout of 4-D images (train and validation); default: read from the shape (see resolveLayout). */

@@ -9,7 +9,8 @@ import { native, type NativeTensor } from './native.js';
 /** Tensor dtypes the addon stores. */
 export type TensorDType = 'float32' | 'float64' | 'int8' | 'uint8' | 'int16' | 'int32' | 'int64' | 'bool';
 
-type TensorData = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Int32Array | BigInt64Array;
+/** The typed arrays a Tensor is made from and read back as. */
+export type TensorData = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Int32Array | BigInt64Array;
 
 const DEFAULT_DTYPE = new Map<Function, TensorDType>([
   [Float32Array, 'float32'],

@@ -177,7 +177,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     outcome.model.dispose();
     model = resume;
   } else {
-    model = new Model(outcome.model);
+    model = Model.fromNative(outcome.model);
   }
   model.metadata = {
     ...model.metadata,
