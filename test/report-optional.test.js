@@ -3,7 +3,7 @@
 // MissingDependencyError naming the npm command, while training and metrics still work.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -87,4 +87,18 @@ test('writeReport without the report packages fails with the same error and writ
   t.is(out.code, 'ERR_MISSING_DEPENDENCY');
   t.regex(out.message, /needs the optional package '[^']+', which is not installed/);
   t.deepEqual(out.written, []);
+});
+
+test('without sharp (an install with --omit=optional drops its binaries) loadImageFolder says how to get it back', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'torchfit-no-sharp-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  mkdirSync(join(dir, 'cats'));
+  writeFileSync(join(dir, 'cats', 'a.png'), 'not decoded: the decoder is missing');
+  const out = child(t, `
+    const error = await m.loadImageFolder(${JSON.stringify(dir)}, { size: [8, 8] }).then(() => null, (e) => e);
+    console.log(JSON.stringify({ name: error?.name, code: error?.code, message: error?.message }));`, { TORCHFIT_HIDE_PACKAGES: 'sharp' });
+  t.is(out.name, 'ImageFolderError');
+  t.is(out.code, 'ERR_IMAGE_FOLDER');
+  t.true(out.message.startsWith("sharp: the image decoder could not load (Cannot find package 'sharp' imported from "), out.message);
+  t.true(out.message.endsWith('run: npm install --include=optional sharp'), out.message);
 });

@@ -25,3 +25,16 @@ test('options, describeModel, checkpoints and the CLI refuse depth 5 with the sa
   t.is(cli.status, 2);
   t.true(cli.stderr.includes(`--depth expects ${EXPECTED}, got 1004`), cli.stderr);
 });
+
+test('describeModel takes every form trainModel takes: the presets by name, by kind, and ResNet with or without a depth', (t) => {
+  const cnn = describeModel('cnn').totalParams;
+  t.is(cnn, 33989);
+  t.is(describeModel({ kind: 'cnn' }).totalParams, cnn);
+  const resnet2 = describeModel('resnet');
+  t.is(resnet2.kind, 'resnet');
+  t.is(resnet2.depth, 2);
+  t.is(describeModel({ kind: 'resnet' }).totalParams, resnet2.totalParams);
+  const resnet8 = describeModel({ kind: 'resnet', depth: 8 });
+  t.is(resnet8.depth, 8);
+  t.true(resnet8.totalParams > resnet2.totalParams);
+});
