@@ -67,3 +67,12 @@ test('Tensor.from takes auto like the other entry points (the CPU here)', (t) =>
   t.is(tensor.device, info().cudaAvailable ? 'cuda:0' : 'cpu');
   tensor.dispose();
 });
+
+test('deviceRuntime asks the runtime once per process and keeps only the device facts', async (t) => {
+  const { deviceRuntime } = await import('../dist/torch/device.js?fresh-instance');
+  let asked = 0;
+  const ask = () => { asked++; return { ...twoGpus, libtorchVersion: '1.13.0' }; };
+  t.deepEqual(deviceRuntime(ask), twoGpus);
+  t.deepEqual(deviceRuntime(ask), twoGpus);
+  t.is(asked, 1);
+});

@@ -60,3 +60,17 @@ export function selectDevice(device: Device, runtime: DeviceRuntime, option = 'd
   }
   return concrete;
 }
+
+let knownRuntime: DeviceRuntime | undefined;
+
+/**
+ * The runtime's GPUs, asked once per process (they do not change while it runs; on CUDA builds
+ * asking reads the device properties, too slow for every Tensor.from).
+ */
+export function deviceRuntime(ask: () => DeviceRuntime): DeviceRuntime {
+  if (!knownRuntime) {
+    const { cudaCompiled, cudaAvailable, deviceCount } = ask();
+    knownRuntime = { cudaCompiled, cudaAvailable, deviceCount };
+  }
+  return knownRuntime;
+}

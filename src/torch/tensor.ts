@@ -3,7 +3,7 @@
  * evaluation then use it without another copy from JavaScript.
  */
 import { described, InvalidOptionError, TorchfitError } from '../errors.js';
-import { parseDevice, selectDevice, type Device } from './device.js';
+import { deviceRuntime, parseDevice, selectDevice, type Device } from './device.js';
 import { native, type NativeTensor } from './native.js';
 
 /** Tensor dtypes the addon stores. */
@@ -68,7 +68,7 @@ export class Tensor {
     }
     const wanted = parseDevice(options.device ?? 'cpu');
     const binding = native();
-    const device = selectDevice(wanted, binding.info());
+    const device = selectDevice(wanted, deviceRuntime(() => binding.info()));
     try {
       return new Tensor(binding.NativeTensor.fromTypedArray(data, [...shape], dtype, device));
     } catch (error) {
