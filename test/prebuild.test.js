@@ -41,7 +41,7 @@ test('a prebuild linked against another libtorch names both and says what to ins
   t.deepEqual(missingTorchLibraries(r, {}), ['libtorch_cpu.so.9.9', 'libc10.so.9.9']);
   t.is(prebuildMismatch(r, {}),
     `The prebuilt addon was built against libtorch 9.9.0 (test, libtorch_cpu.so.9.9, libc10.so.9.9), but this system has another libtorch ` +
-    `(libtorch_cpu.so.2.1 in ${lib}): libtorch_cpu.so.9.9, libc10.so.9.9 not found. On Debian/Ubuntu, \`sudo apt-get install libtorch9.9\` provides it;`);
+    `(libtorch_cpu.so.2.1 in ${lib}): libtorch_cpu.so.9.9, libc10.so.9.9 not found. On Debian/Ubuntu, \`sudo apt-get install libtorch9.9\` provides it.`);
   t.is(prebuildMismatch({ ...r, platform: 'darwin', arch: 'arm64' }, {}, 'linux-x64'), 'The prebuilt addon is for darwin-arm64, this is linux-x64.');
 });
 

@@ -304,12 +304,6 @@ export function addonCandidates(root = packageRoot, env: NodeJS.ProcessEnv = pro
   ];
 }
 
-/** Path of the addon that loads (or would): the first candidate present. */
-export function addonPath(): string {
-  const candidates = addonCandidates();
-  return (candidates.find((c) => existsSync(c.path)) ?? candidates[0]!).path;
-}
-
 /** Where the loaded addon came from (undefined before the first native call). */
 export function addonSource(): AddonSource | undefined {
   return loadedFrom;

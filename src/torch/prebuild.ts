@@ -99,6 +99,6 @@ export function prebuildMismatch(record: PrebuildRecord, env: NodeJS.ProcessEnv 
   if (missing.length === 0) return undefined;
   const found = systemLibtorch(record, env);
   const here = found ? `this system has another libtorch (${found})` : 'this system has no libtorch';
-  const apt = record.debianPackages.length > 0 ? ` On Debian/Ubuntu, \`sudo apt-get install ${record.debianPackages.join(' ')}\` provides it;` : '';
+  const apt = record.debianPackages.length > 0 ? ` On Debian/Ubuntu, \`sudo apt-get install ${record.debianPackages.join(' ')}\` provides it.` : '';
   return `The prebuilt addon was ${built}, but ${here}: ${missing.join(', ')} not found.${apt}`;
 }
