@@ -2,7 +2,8 @@
 // counts (worked out by hand), summaries, and the module names the native model gives them.
 import test from 'ava';
 
-import { cnnLayers, describeModel, InvalidOptionError, resolveLayers, trainModel } from '../dist/index.js';
+import { cnnLayers, describeModel, InvalidOptionError, trainModel } from '../dist/index.js';
+import { resolveLayers } from '../dist/models/resolve.js';
 import { native } from '../dist/torch/native.js';
 import { nativeModelSpec } from '../dist/models/native-spec.js';
 

@@ -16,7 +16,7 @@ test('a missing addon fails with the command to run', (t) => {
   const out = JSON.parse(load('/nonexistent/torchfit.node'));
   t.is(out.name, 'AddonLoadError');
   t.is(out.code, 'ERR_ADDON_LOAD');
-  t.regex(out.message, /not built \(looked for \/nonexistent\/torchfit\.node\)/);
+  t.regex(out.message, /not built \(looked for \/nonexistent\/torchfit\.node, named by TORCHFIT_ADDON\)/);
   t.regex(out.message, /npx torchfit build/);
   t.regex(out.message, /npm run setup/);
 });

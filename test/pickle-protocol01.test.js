@@ -9,7 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { loadNpy, PickleSecurityError, unpickle } from '../dist/index.js';
+import { loadNpy, PickleSecurityError } from '../dist/index.js';
+import { unpickle } from '../dist/data/pickle.js';
 import { PYTHON, pythonHas } from './fixtures/data-python.js';
 
 const SCRIPT = fileURLToPath(new URL('../scripts/fixtures/pickle-protocol01.py', import.meta.url));

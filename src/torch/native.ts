@@ -12,6 +12,7 @@ import { AddonLoadError } from '../errors.js';
 import type { NativeLayer } from '../models/native-spec.js';
 import type { NativeAugmentConfig } from './augment.js';
 import type { NativeCallback } from './callbacks.js';
+import { platformTag, prebuildMismatch, prebuildPaths, readPrebuildRecord } from './prebuild.js';
 import type { BatchLog, EpochLog, History, LayerSummary } from './types.js';
 
 /** The package root (two levels above dist/torch/). */
@@ -289,20 +290,41 @@ export interface NativeBinding {
   NativeTensor: NativeTensorClass;
 }
 
-const REBUILD_HINT =
-  'Build it with `npx torchfit build` (in a project that depends on torchfit) or `npm run setup` (in a clone of torchfit). ' +
-  'It needs cmake, g++ and libtorch: on Debian/Ubuntu `sudo apt-get install cmake g++ libtorch-dev libgloo-dev`, ' +
-  'or point LIBTORCH at an unpacked libtorch.';
+// What to run, for the two ways torchfit is used: as a dependency, and as a clone.
+const BUILD_HINT =
+  'Compile it against your libtorch with `npx torchfit build` (in a project that depends on torchfit; it prints its progress) ' +
+  'or `npm run setup` (in a clone of torchfit). Compiling needs cmake, g++ and libtorch: on Debian/Ubuntu ' +
+  '`sudo apt-get install cmake g++ libtorch-dev libgloo-dev libdnnl-dev`, elsewhere set LIBTORCH to an unpacked libtorch.';
 
 let cached: NativeBinding | undefined;
+let loadedFrom: AddonSource | undefined;
 
-/** Path of the compiled addon (TORCHFIT_ADDON overrides it). */
-export function addonPath(): string {
-  return process.env.TORCHFIT_ADDON ?? join(packageRoot, 'build', 'Release', 'torchfit.node');
+/** Where the addon was loaded from: TORCHFIT_ADDON, a source build (build/Release) or the package's prebuild. */
+export interface AddonSource {
+  kind: 'env' | 'source' | 'prebuilt';
+  path: string;
 }
 
-function buildRecord(): { libtorchVersion?: string; libDir?: string; source?: string } | undefined {
-  const file = join(packageRoot, 'build', 'torchfit-build.json');
+/**
+ * The addons to try, in order (node-gyp-build's order): TORCHFIT_ADDON alone when set; otherwise
+ * a source build in build/Release (a local `npx torchfit build` wins), then the prebuild shipped
+ * in prebuilds/<platform>-<arch>/.
+ */
+export function addonCandidates(root = packageRoot, env: NodeJS.ProcessEnv = process.env): AddonSource[] {
+  if (env.TORCHFIT_ADDON) return [{ kind: 'env', path: env.TORCHFIT_ADDON }];
+  return [
+    { kind: 'source', path: join(root, 'build', 'Release', 'torchfit.node') },
+    { kind: 'prebuilt', path: prebuildPaths(root).addon },
+  ];
+}
+
+/** Where the loaded addon came from (undefined before the first native call). */
+export function addonSource(): AddonSource | undefined {
+  return loadedFrom;
+}
+
+function buildRecord(root: string): { libtorchVersion?: string; libDir?: string; source?: string } | undefined {
+  const file = join(root, 'build', 'torchfit-build.json');
   if (!existsSync(file)) return undefined;
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
@@ -311,28 +333,48 @@ function buildRecord(): { libtorchVersion?: string; libDir?: string; source?: st
   }
 }
 
-/** Loads the addon once; throws AddonLoadError with the command to run. */
+/** Loads the addon once; throws AddonLoadError saying what was tried and what to run. */
 export function native(): NativeBinding {
   if (cached) return cached;
-  const path = addonPath();
-  if (!existsSync(path)) {
-    throw new AddonLoadError(`torchfit's native addon is not built (looked for ${path}). ${REBUILD_HINT}`);
+  const candidates = addonCandidates();
+  const present = candidates.filter((c) => existsSync(c.path));
+  if (present.length === 0) {
+    const [first, prebuilt] = candidates;
+    const what = prebuilt
+      ? `(looked for ${first!.path}) and the package has no prebuilt addon for ${platformTag()} (${prebuilt.path})`
+      : `(looked for ${first!.path}, named by TORCHFIT_ADDON)`;
+    throw new AddonLoadError(`torchfit's native addon is not built ${what}. ${BUILD_HINT}`);
+  }
+  const chosen = present[0]!;
+  if (chosen.kind === 'prebuilt') {
+    // Checked before dlopen, so a missing or different libtorch is named instead of a raw loader error.
+    const record = readPrebuildRecord(prebuildPaths(packageRoot).record);
+    const mismatch = record ? prebuildMismatch(record) : undefined;
+    if (mismatch) throw new AddonLoadError(`${mismatch} ${BUILD_HINT}`);
   }
   // libgomp reads its wait policy once, when libtorch loads it. Spinning threads collapse
   // when other processes share the cores (a CNN step went from 100 ms to 470 ms under
   // load; passive waiting kept it at 160 ms), so wait passively unless the user chose.
   process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
   try {
-    cached = createRequire(import.meta.url)(path) as NativeBinding;
+    cached = createRequire(import.meta.url)(chosen.path) as NativeBinding;
+    loadedFrom = chosen;
   } catch (error) {
-    const record = buildRecord();
     const reason = error instanceof Error ? error.message : String(error);
-    const built = record?.libtorchVersion
-      ? ` It was built against libtorch ${record.libtorchVersion} from ${record.source} (${record.libDir}); that libtorch may have been removed or replaced.`
-      : '';
-    throw new AddonLoadError(`torchfit's native addon at ${path} failed to load: ${reason}.${built} Rebuild it: ${REBUILD_HINT}`, {
+    throw new AddonLoadError(`torchfit's native addon at ${chosen.path} failed to load: ${reason}.${builtAgainst(chosen)} ${BUILD_HINT}`, {
       cause: error,
     });
   }
   return cached;
+}
+
+function builtAgainst(source: AddonSource): string {
+  if (source.kind === 'prebuilt') {
+    const record = readPrebuildRecord(prebuildPaths(packageRoot).record);
+    return record ? ` This prebuilt addon was built against libtorch ${record.libtorchVersion} from ${record.torchSource} (${record.libDir}).` : '';
+  }
+  const record = source.kind === 'source' ? buildRecord(packageRoot) : undefined;
+  return record?.libtorchVersion
+    ? ` It was built against libtorch ${record.libtorchVersion} from ${record.source} (${record.libDir}); that libtorch may have been removed or replaced.`
+    : '';
 }

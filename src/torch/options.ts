@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { described, describeValue, InvalidOptionError } from '../errors.js';
 import { resolveAugment, type AugmentOptions } from './augment.js';
 import { resolveCallbacks, type Callback, type EarlyStoppingOptions } from './callbacks.js';
+import { parseDevice, type Device } from './device.js';
 import { resolveDistributed, type DistributedOptions, type ResolvedDistributed } from './distributed.js';
 import type { DataFormat, ImagesInput, LabelsInput } from './inputs.js';
 import { resolveModelChoice, type ModelChoiceResolved } from '../models/describe.js';
@@ -39,7 +40,7 @@ export type { EarlyStoppingOptions } from './callbacks.js';
 export type LearningRateSchedule = 'notebook' | ((epoch: number, learningRate: number) => number);
 
 export interface TrainOptions {
-  model: ModelChoice;
+  model: ModelSpec;
   train: { x: ImagesInput; y: LabelsInput };
   validation?: { x: ImagesInput; y: LabelsInput };
   /** Layout of 4-D images (train and validation); default: read from the shape (see resolveLayout). */
@@ -71,7 +72,7 @@ export interface TrainOptions {
   timeLimitMs?: number;
   seed?: number;
   shuffle?: boolean;
-  device?: 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
+  device?: Device;
   /** Intra-op CPU threads. Default: the machine's cores. */
   threads?: number;
   /**
@@ -102,7 +103,7 @@ export interface TrainOptions {
 export interface ResolvedOptions {
   /** Layers models are resolved in trainModel, once the input shape and classes are known. */
   model: ModelChoiceResolved;
-  config: Omit<NativeTrainConfig, 'device' | 'distributed'> & { device: 'auto' | string };
+  config: Omit<NativeTrainConfig, 'device' | 'distributed'> & { device: Device };
   /** Chosen backend still 'auto' here: it depends on the device. */
   distributed?: ResolvedDistributed;
   verbose: 0 | 1 | 2;
@@ -223,10 +224,7 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
   if (!isInt(seed, 0, 2 ** 53 - 1)) throw new InvalidOptionError('seed', 'an integer >= 0', seed);
   const shuffle = options.shuffle ?? true;
   if (typeof shuffle !== 'boolean') throw new InvalidOptionError('shuffle', 'a boolean', shuffle);
-  const device = options.device ?? 'auto';
-  if (typeof device !== 'string' || !/^(auto|cpu|cuda(:\d+)?)$/.test(device)) {
-    throw new InvalidOptionError('device', "'auto', 'cpu', 'cuda' or 'cuda:N'", device);
-  }
+  const device = parseDevice(options.device ?? 'auto');
   const threads = options.threads ?? availableParallelism();
   if (!isInt(threads, 1, 4096)) throw new InvalidOptionError('threads', 'an integer >= 1', threads);
   const kernels = options.kernels ?? 'fused';
@@ -272,10 +270,4 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
 }
 
 /** 'auto' picks the first CUDA device when libtorch has CUDA and a GPU is visible. */
-export function resolveDevice(device: string, cudaAvailable: boolean): string {
-  if (device === 'auto') return cudaAvailable ? 'cuda:0' : 'cpu';
-  if (device === 'cuda') return 'cuda:0';
-  return device;
-}
-
 export { describeValue };

@@ -11,7 +11,8 @@ import { runJob } from './job.js';
 import { Model } from './model.js';
 import { native, type NativeDataSpec, type NativeModelSpec, type NativeTrainJob } from './native.js';
 import { nativeModelSpec } from '../models/native-spec.js';
-import { resolveDevice, resolveOptions, type TrainOptions } from './options.js';
+import { selectDevice } from './device.js';
+import { resolveOptions, type TrainOptions } from './options.js';
 import { progressPrinter } from './progress.js';
 import type { EpochLog, History, TrainControl } from './types.js';
 
@@ -113,10 +114,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const modelSpec = nativeModelSpec(resolved.model, numClasses, [trainX.shape[1]!, trainX.shape[2]!, trainX.shape[3]!]);
   const binding = native();
   const runtime = binding.info();
-  const device = resolveDevice(resolved.config.device, runtime.cudaAvailable);
-  if (device.startsWith('cuda') && !runtime.cudaAvailable) {
-    throw new InvalidOptionError('device', runtime.cudaCompiled ? "'cpu' (no CUDA GPU is visible)" : "'cpu' or 'auto' (this libtorch was built without CUDA)", device);
-  }
+  const device = selectDevice(resolved.config.device, runtime);
   const distributed = resolved.distributed ? chooseBackend(resolved.distributed, device, runtime) : undefined;
 
   const resume = options.resume;
@@ -213,7 +211,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     outcome.model.dispose();
     model = resume;
   } else {
-    model = new Model(outcome.model);
+    model = Model.fromNative(outcome.model);
   }
   model.metadata = {
     ...model.metadata,
