@@ -82,5 +82,6 @@ export { info, liveTensors, type RuntimeInfo } from './torch/info.js';
 export {
   csvLogger, earlyStopping, modelCheckpoint, reduceLROnPlateau,
   type Callback, type CsvLoggerOptions, type ModelCheckpointOptions, type Monitor, type MonitorMode, type ReduceLROnPlateauOptions,
+  type CsvLoggerCallback, type EarlyStoppingCallback, type ModelCheckpointCallback, type ReduceLROnPlateauCallback,
 } from './torch/callbacks.js';
 export type { TrainControl } from './torch/types.js';

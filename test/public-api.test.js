@@ -20,6 +20,7 @@ const VALUES = [
   'liveTensors', 'loadDataset', 'loadImageFolder', 'loadNpy', 'notebookLearningRate', 'notebookSplit', 'parseNpy', 'pytorchSource',
   'readReportInput', 'readTorchArchive', 'renderConfusionMatrix', 'renderImageGrid', 'renderModelDiagram', 'renderTrainingCurves',
   'resnetLayers', 'saveNpy', 'takeRows', 'toCategorical', 'trainModel', 'trainTestSplit', 'writeReport',
+  'csvLogger', 'earlyStopping', 'modelCheckpoint', 'reduceLROnPlateau',
 ];
 
 const TYPES = [
@@ -37,6 +38,7 @@ const TYPES = [
   'ResolvedConv2D', 'ResolvedDense', 'ResolvedLayer', 'ResolvedPooling2D', 'ResolvedResidual', 'RuntimeInfo', 'Size2',
   'SplitIndices', 'TensorDType', 'TensorData', 'TrainOptions', 'TrainResult', 'TrainTestSplitOptions', 'TrainingCurvesOptions',
   'TrainingLabels', 'TypedArray', 'ZeroDivision',
+  'Callback', 'CsvLoggerCallback', 'EarlyStoppingCallback', 'ModelCheckpointCallback', 'ReduceLROnPlateauCallback', 'CsvLoggerOptions', 'ModelCheckpointOptions', 'Monitor', 'MonitorMode', 'ReduceLROnPlateauOptions', 'TrainControl',
 ];
 
 // One program over the published declarations, shared by the tests below.

@@ -81,3 +81,24 @@ export async function usage(): Promise<void> {
 // @ts-expect-error the native spec's type is internal
 import type { NativeModelSpec } from 'torchfit';
 export type Unused = NativeModelSpec;
+
+// Training control: callbacks as data, control.stop(), time limits, exact resumption.
+import { csvLogger, modelCheckpoint, reduceLROnPlateau, earlyStopping, type Callback, type TrainControl } from 'torchfit';
+
+export async function control(model: Model): Promise<void> {
+  const callbacks: Callback[] = [
+    reduceLROnPlateau({ factor: 0.5, patience: 2, minLr: 1e-4 }),
+    modelCheckpoint({ path: 'runs/{epoch:02d}.pt', saveBestOnly: true }),
+    csvLogger({ path: 'runs/log.csv' }),
+    earlyStopping({ monitor: 'val_accuracy', baseline: 0.5, startFromEpoch: 2 }),
+  ];
+  const result = await trainModel({
+    model: 'cnn', train: { x, y }, callbacks, timeLimitMs: 1000, initialEpoch: 2, epochs: 4, resume: model,
+    onBatchEnd: (_log, c: TrainControl) => c.stop(),
+  });
+  void result.stopReason;
+  // @ts-expect-error a monitor Keras does not log
+  reduceLROnPlateau({ monitor: 'val_precision' });
+  // @ts-expect-error modelCheckpoint needs a path
+  modelCheckpoint({ saveBestOnly: true });
+}
