@@ -6,8 +6,8 @@ import test from 'ava';
 import { InvalidOptionError, trainModel } from '../dist/index.js';
 import { resolveAugment } from '../dist/torch/augment.js';
 import { native } from '../dist/torch/native.js';
-import { pythonHas, pyJson } from './fixtures/data-python.js';
-import { realImages, withoutTimings } from './_torch-helpers.js';
+import { pythonHas, pyJson } from './support/python.js';
+import { realImages, withoutTimings } from './support/data.js';
 
 const PARAMS = 9;  // columns of the per-image draws (native/core/augment.h)
 const [ROT, ROW, COL, ZR, ZC, FH, FV, CR, CC] = [0, 1, 2, 3, 4, 5, 6, 7, 8];

@@ -17,7 +17,7 @@ import { readCheckpoint } from '../dist/torch/checkpoint-file.js';
 import { readStoredZip } from '../dist/data/zip-read.js';
 import { archiveEntries, cnnState, picklePayload } from './support/checkpoint-writer.js';
 import { zipLayout } from './support/zip-writer.js';
-import { PYTHON, pythonHas } from './fixtures/data-python.js';
+import { PYTHON, pythonHas } from './support/python.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-zipfuzz-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));

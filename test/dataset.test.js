@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DATASET_FILES, DEFAULT_GROUPING, buildDataset, loadDataset, readIdxImages, saveNpy } from '../dist/data/index.js';
 import { DatasetError, InvalidOptionError } from '../dist/errors.js';
-import { pythonHas, pyJson } from './fixtures/data-python.js';
+import { pythonHas, pyJson } from './support/python.js';
 
 const SOURCE = '/usr/share/datasets/fashion-mnist';
 const HAS_SOURCE = existsSync(join(SOURCE, 'train-images-idx3-ubyte.gz'));

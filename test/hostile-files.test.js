@@ -9,7 +9,7 @@ import { runInNewContext } from 'node:vm';
 
 import * as torchfit from '../dist/index.js';
 import { buildCorpus, miniDataset, npyHeader, OP, Pickle, writeCorpus } from './support/hostile-corpus.js';
-import { FIXTURES, pythonHas, py } from './fixtures/data-python.js';
+import { FIXTURES, pythonHas, py } from './support/python.js';
 
 const { loadDataset, loadNpy, parseNpy, NpyFormatError, PickleSecurityError, TorchfitError } = torchfit;
 setFlagsFromString('--expose-gc');

@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { Model, saveNpy, trainModel } from '../dist/index.js';
-import { realImages } from './_torch-helpers.js';
-import { PYTHON, pythonHas } from './fixtures/data-python.js';
+import { realImages } from './support/data.js';
+import { PYTHON, pythonHas } from './support/python.js';
 
 const INTEROP = fileURLToPath(new URL('../reference/interop.py', import.meta.url));
 const hasTorch = pythonHas('torch', 'numpy');

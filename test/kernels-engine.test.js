@@ -11,8 +11,8 @@ import test from 'ava';
 
 import { info, trainModel } from '../dist/index.js';
 import { native } from '../dist/torch/native.js';
-import { accuracyProblems, cases, expectedNames } from './_engine-cases.js';
-import { realImages, withoutTimings } from './_torch-helpers.js';
+import { accuracyProblems, cases, expectedNames } from './support/engine-cases.js';
+import { realImages, withoutTimings } from './support/data.js';
 
 const binding = native();
 const here = dirname(fileURLToPath(import.meta.url));
@@ -45,7 +45,7 @@ for (const threads of [1, 2]) {
 // oneDNN's AVX2 and SSE4.1 code on a CPU that has more: each in one child process.
 for (const isa of ['AVX2', 'SSE41']) {
   withEngine(`engine at ONEDNN_MAX_CPU_ISA=${isa}: every case at 1 and 2 threads`, (t) => {
-    const child = spawnSync(process.execPath, [join(here, '_engine-run.js')], {
+    const child = spawnSync(process.execPath, [join(here, 'support', 'engine-run.mjs')], {
       env: { ...process.env, ONEDNN_MAX_CPU_ISA: isa, DNNL_MAX_CPU_ISA: isa },
       encoding: 'utf8',
       maxBuffer: 64 << 20,

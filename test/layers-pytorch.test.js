@@ -9,8 +9,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { saveNpy, trainModel } from '../dist/index.js';
-import { realImages } from './_torch-helpers.js';
-import { PYTHON, pythonHas } from './fixtures/data-python.js';
+import { realImages } from './support/data.js';
+import { PYTHON, pythonHas } from './support/python.js';
 
 const EXPORT = fileURLToPath(new URL('../scripts/tools/export-pytorch.mjs', import.meta.url));
 const withTorch = pythonHas('torch', 'numpy') ? test : test.skip;

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { encodeNpy, loadNpy, parseNpy, saveNpy } from '../dist/data/index.js';
 import { InvalidOptionError, NpyFormatError, PickleSecurityError, TorchfitError } from '../dist/errors.js';
-import { FIXTURES, pythonHas, py, pyJson } from './fixtures/data-python.js';
+import { FIXTURES, pythonHas, py, pyJson } from './support/python.js';
 
 const manifest = JSON.parse(await readFile(join(FIXTURES, 'npy.json'), 'utf8'));
 const fixture = (name) => readFile(join(FIXTURES, 'npy', name));

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { loadNpy, PickleSecurityError, unpickle } from '../dist/index.js';
-import { PYTHON, pythonHas } from './fixtures/data-python.js';
+import { PYTHON, pythonHas } from './support/python.js';
 
 const SCRIPT = fileURLToPath(new URL('../scripts/fixtures/pickle-protocol01.py', import.meta.url));
 const hasNumpy = pythonHas('numpy');

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { pickleChunks, unpickle, unpickleTop } from '../dist/data/index.js';
 import { OP } from '../dist/data/pickle-opcodes.js';
 import { PickleSecurityError } from '../dist/errors.js';
-import { pythonHas, pyJson } from './fixtures/data-python.js';
+import { pythonHas, pyJson } from './support/python.js';
 
 const NUMPY = pythonHas('numpy');
 

@@ -5,7 +5,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MT19937, RandomState, notebookSplit, takeRows, trainTestSplit } from '../dist/data/index.js';
 import { InvalidOptionError } from '../dist/errors.js';
-import { FIXTURES, pythonHas, pyJson } from './fixtures/data-python.js';
+import { FIXTURES, pythonHas, pyJson } from './support/python.js';
 
 const fixtures = JSON.parse(await readFile(join(FIXTURES, 'split.json'), 'utf8'));
 const SKLEARN = pythonHas('numpy', 'sklearn');

@@ -1,9 +1,9 @@
 // Runs every engine comparison case at 1 and 2 threads and prints the differences as JSON:
 // test/kernels-engine.test.js starts it with ONEDNN_MAX_CPU_ISA set, which oneDNN reads once
 // per process, to check the engine's lower instruction-set code on this CPU.
-import { info } from '../dist/index.js';
-import { native } from '../dist/torch/native.js';
-import { cases } from './_engine-cases.js';
+import { info } from '../../dist/index.js';
+import { native } from '../../dist/torch/native.js';
+import { cases } from './engine-cases.js';
 
 const binding = native();
 const out = { engine: info().convEngine, results: [] };
