@@ -1,11 +1,11 @@
 import test from 'ava';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, parseIdx, readIdx, readIdxImages, readIdxLabels } from '../dist/data/index.js';
 import { DatasetError } from '../dist/errors.js';
+import { file, needs } from './support/conditional.js';
 
 const SOURCE = '/usr/share/datasets/fashion-mnist';
 const tmp = await mkdtemp(join(tmpdir(), 'torchfit-idx-'));
@@ -49,8 +49,7 @@ test('bad magic numbers, dimensions and lengths raise DatasetError naming the fi
   await t.throwsAsync(readIdxLabels(join(tmp, 'missing.gz')), { instanceOf: DatasetError, message: /cannot read the IDX file/ });
 });
 
-test("Debian's Fashion-MNIST files read with the expected shapes", async (t) => {
-  if (!existsSync(join(SOURCE, 'train-labels-idx1-ubyte.gz'))) return t.log(`skipped: ${SOURCE} is not installed (apt-get install dataset-fashion-mnist)`);
+needs(file(join(SOURCE, 'train-labels-idx1-ubyte.gz'), 'apt-get install dataset-fashion-mnist'))("Debian's Fashion-MNIST files read with the expected shapes", async (t) => {
   const [x, y, xt, yt] = await Promise.all([
     readIdxImages(join(SOURCE, 'train-images-idx3-ubyte.gz')), readIdxLabels(join(SOURCE, 'train-labels-idx1-ubyte.gz')),
     readIdxImages(join(SOURCE, 't10k-images-idx3-ubyte.gz')), readIdxLabels(join(SOURCE, 't10k-labels-idx1-ubyte.gz')),

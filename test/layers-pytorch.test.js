@@ -10,10 +10,11 @@ import { fileURLToPath } from 'node:url';
 
 import { saveNpy, trainModel } from '../dist/index.js';
 import { realImages } from './support/data.js';
-import { PYTHON, pythonHas } from './support/python.js';
+import { needs, python } from './support/conditional.js';
+import { PYTHON } from './support/python.js';
 
 const EXPORT = fileURLToPath(new URL('../scripts/tools/export-pytorch.mjs', import.meta.url));
-const withTorch = pythonHas('torch', 'numpy') ? test : test.skip;
+const withTorch = needs(python('torch', 'numpy'));
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-export-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -4,9 +4,11 @@ import { existsSync } from 'node:fs';
 import { pickleChunks, unpickle, unpickleTop } from '../dist/data/index.js';
 import { OP } from '../dist/data/pickle-opcodes.js';
 import { PickleSecurityError } from '../dist/errors.js';
-import { pythonHas, pyJson } from './support/python.js';
+import { needs, python } from './support/conditional.js';
+import { holds } from './support/property.js';
+import { pyJson } from './support/python.js';
 
-const NUMPY = pythonHas('numpy');
+const withNumpy = needs(python('numpy'));
 
 // --- a tiny pickle assembler -------------------------------------------------
 
@@ -252,7 +254,7 @@ const OPCODES = Object.values(OP);
 
 test('property: random opcode streams only ever raise PickleSecurityError', (t) => {
   const arbOp = fc.tuple(fc.constantFrom(...OPCODES), fc.uint8Array({ maxLength: 6 })).map(([o, arg]) => asm(o, arg));
-  fc.assert(fc.property(fc.array(arbOp, { maxLength: 40 }), (ops) => {
+  holds(t, fc.property(fc.array(arbOp, { maxLength: 40 }), (ops) => {
     try {
       unpickle(asm(OP.PROTO, 4, ...ops));
     } catch (e) {
@@ -260,7 +262,7 @@ test('property: random opcode streams only ever raise PickleSecurityError', (t) 
     }
     return true;
   }), { numRuns: 3000 });
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+  holds(t, fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
     try {
       unpickle(bytes);
     } catch (e) {
@@ -268,7 +270,6 @@ test('property: random opcode streams only ever raise PickleSecurityError', (t) 
     }
     return true;
   }), { numRuns: 2000 });
-  t.pass();
 });
 
 const arbValue = fc.letrec((tie) => ({
@@ -289,8 +290,7 @@ test('property: pickleChunks output unpickles to the same value', (t) => {
 
 // --- Python cross-checks -----------------------------------------------------
 
-test("Python's pickle (protocols 2 to 5) of numpy values and builtins unpickles exactly", (t) => {
-  if (!NUMPY) return t.log('skipped: /usr/bin/python3 cannot import numpy');
+withNumpy("Python's pickle (protocols 2 to 5) of numpy values and builtins unpickles exactly", (t) => {
   const out = pyJson(`
 import json, pickle, numpy as np
 value = {
@@ -332,8 +332,7 @@ print(json.dumps({str(p): pickle.dumps(value, protocol=p).hex() for p in (2, 3, 
   }
 });
 
-test("Python's pickle.loads reads what pickleChunks writes", (t) => {
-  if (!NUMPY) return t.log('skipped: /usr/bin/python3 cannot import numpy');
+withNumpy("Python's pickle.loads reads what pickleChunks writes", (t) => {
   const value = {
     n: [0, 255, 65535, -1, 2 ** 31, -(2 ** 40), 2n ** 80n, -(2n ** 80n)], f: [0.5, -0, 1e-300], s: ['é✓😀', ''],
     b: Uint8Array.from([0, 1, 255]), none: null, t: true,
