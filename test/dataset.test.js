@@ -7,6 +7,7 @@ import { gzipSync } from 'node:zlib';
 import { DATASET_FILES, DEFAULT_GROUPING, buildDataset, loadDataset, readIdxImages, saveNpy } from '../dist/data/index.js';
 import { DatasetError, InvalidOptionError } from '../dist/errors.js';
 import { file, needs, python } from './support/conditional.js';
+import { idxFile } from './support/idx-writer.js';
 import { pyJson } from './support/python.js';
 
 const SOURCE = '/usr/share/datasets/fashion-mnist';
@@ -17,12 +18,7 @@ test.after.always(() => rm(tmp, { recursive: true, force: true }));
 /** A tiny Fashion-MNIST-like source folder: `n` images of `size`x`size` with labels `labels(i)`. */
 async function fakeSource(dir, { nTrain = 20, nTest = 10, size = 28, label = (i) => i % 10 } = {}) {
   await mkdir(dir, { recursive: true });
-  const write = async (name, magic, dims, data) => {
-    const h = Buffer.alloc(4 + 4 * dims.length);
-    h.writeUInt32BE(magic, 0);
-    dims.forEach((d, i) => h.writeUInt32BE(d, 4 + 4 * i));
-    await writeFile(join(dir, name), gzipSync(Buffer.concat([h, Buffer.from(data)])));
-  };
+  const write = (name, magic, dims, data) => writeFile(join(dir, name), gzipSync(idxFile(magic, dims, data)));
   for (const [prefix, n] of [['train', nTrain], ['t10k', nTest]]) {
     const pixels = Uint8Array.from({ length: n * size * size }, (_, i) => (i * 7) % 256);
     await write(`${prefix}-images-idx3-ubyte.gz`, 0x803, [n, size, size], pixels);

@@ -8,7 +8,9 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 import * as torchfit from '../dist/index.js';
-import { buildCorpus, miniDataset, npyHeader, OP, Pickle, writeCorpus } from './support/hostile-corpus.js';
+import { buildCorpus, miniDataset, writeCorpus } from './support/hostile-corpus.js';
+import { npyHeader } from './support/npy-writer.js';
+import { OP, Pickle } from './support/pickle-writer.js';
 import { needs, python } from './support/conditional.js';
 import { fixturePath } from './support/fixtures.js';
 import { py } from './support/python.js';

@@ -6,17 +6,13 @@ import { gzipSync } from 'node:zlib';
 import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, parseIdx, readIdx, readIdxImages, readIdxLabels } from '../dist/data/index.js';
 import { DatasetError } from '../dist/errors.js';
 import { file, needs } from './support/conditional.js';
+import { idxFile } from './support/idx-writer.js';
 
 const SOURCE = '/usr/share/datasets/fashion-mnist';
 const tmp = await mkdtemp(join(tmpdir(), 'torchfit-idx-'));
 test.after.always(() => rm(tmp, { recursive: true, force: true }));
 
-function idx(magic, dims, data) {
-  const h = Buffer.alloc(4 + 4 * dims.length);
-  h.writeUInt32BE(magic, 0);
-  dims.forEach((d, i) => h.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([h, Buffer.from(data)]);
-}
+const idx = idxFile;
 
 test('parses images and labels, gzipped or not', async (t) => {
   const images = idx(IDX_IMAGES_MAGIC, [2, 2, 3], [0, 1, 2, 3, 4, 5, 250, 251, 252, 253, 254, 255]);

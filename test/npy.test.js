@@ -9,6 +9,7 @@ import { encodeNpy, loadNpy, parseNpy, saveNpy } from '../dist/data/index.js';
 import { InvalidOptionError, NpyFormatError, PickleSecurityError, TorchfitError } from '../dist/errors.js';
 import { command, needs, python } from './support/conditional.js';
 import { FIXTURES } from './support/fixtures.js';
+import { rawNpy } from './support/npy-writer.js';
 import { holds } from './support/property.js';
 import { py, pyJson } from './support/python.js';
 
@@ -26,19 +27,6 @@ function expectedValues(e) {
 
 const tmp = await mkdtemp(join(tmpdir(), 'torchfit-npy-'));
 test.after.always(() => rm(tmp, { recursive: true, force: true }));
-
-/** A header with an arbitrary dict text, padded like numpy's, followed by `data`. */
-function rawNpy(headerText, data = Buffer.alloc(0), version = 1) {
-  const prefix = version === 1 ? 10 : 12;
-  let h = Buffer.from(headerText, version === 3 ? 'utf8' : 'latin1');
-  const total = h.length + 1 + (64 - ((prefix + h.length + 1) % 64)) % 64;
-  const out = Buffer.alloc(prefix + total, 0x20);
-  Buffer.from([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, version, 0]).copy(out);
-  if (version === 1) out.writeUInt16LE(total, 8); else out.writeUInt32LE(total, 8);
-  h.copy(out, prefix);
-  out[out.length - 1] = 0x0a;
-  return Buffer.concat([out, data]);
-}
 
 function throwsNpy(t, fn, { message, offset } = {}) {
   const e = t.throws(fn, { instanceOf: NpyFormatError });

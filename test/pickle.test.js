@@ -2,24 +2,18 @@ import test from 'ava';
 import fc from 'fast-check';
 import { existsSync } from 'node:fs';
 import { pickleChunks, unpickle, unpickleTop } from '../dist/data/index.js';
-import { OP } from '../dist/data/pickle-opcodes.js';
 import { PickleSecurityError } from '../dist/errors.js';
 import { needs, python } from './support/conditional.js';
 import { holds } from './support/property.js';
+import { bytes as asm, i32, u16, u32, u64 } from './support/bytes.js';
+import { glob, OP, pickle, str } from './support/pickle-writer.js';
 import { pyJson } from './support/python.js';
 
 const withNumpy = needs(python('numpy'));
 
-// --- a tiny pickle assembler -------------------------------------------------
+// --- numpy values as numpy pickles them (support/pickle-writer.js has the opcodes) ----
 
-const asm = (...parts) => Buffer.concat(parts.map((p) => (typeof p === 'number' ? Buffer.from([p]) : typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))));
-const u16 = (n) => { const b = Buffer.alloc(2); b.writeUInt16LE(n); return b; };
-const u32 = (n) => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b; };
-const i32 = (n) => { const b = Buffer.alloc(4); b.writeInt32LE(n); return b; };
-const u64 = (n) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(n)); return b; };
-const str = (s) => asm(OP.BINUNICODE, u32(Buffer.byteLength(s)), Buffer.from(s, 'utf8'));
-const glob = (m, n) => asm(OP.GLOBAL, `${m}\n${n}\n`);
-const P = (...body) => asm(OP.PROTO, 3, ...body, OP.STOP);
+const P = (...body) => pickle(3, ...body);
 
 function dtypeOps(code, order = '<', extra = []) {
   return asm(glob('numpy', 'dtype'), str(code), OP.NEWFALSE, OP.NEWTRUE, OP.TUPLE3, OP.REDUCE,
