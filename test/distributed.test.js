@@ -1,12 +1,12 @@
 // Data-parallel training over c10d/Gloo: ranks as separate processes on 127.0.0.1
-// (test/fixtures/distributed/rank.mjs), plus option checks and failures in-process.
+// (test/support/distributed-rank.mjs), plus option checks and failures in-process.
 import test from 'ava';
 
 import { distributedFromEnv, DistributedError, info, InvalidOptionError, trainModel } from '../dist/index.js';
 import { chooseBackend, resolveDistributed } from '../dist/torch/distributed.js';
 import { _dataParallelProbe } from '../dist/torch/distributed-probe.js';
-import { freePort, spawnRank } from './_distributed-helpers.js';
-import { realImages } from './_torch-helpers.js';
+import { freePort, spawnRank } from './support/distributed.js';
+import { realImages } from './support/data.js';
 
 const images = (n) => ({ dtype: 'float32', shape: [n, 28, 28], data: new Float32Array(n * 784) });
 const labels = (n) => Int32Array.from({ length: n }, (_, i) => i % 5);

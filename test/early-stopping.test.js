@@ -6,7 +6,7 @@ import { join } from 'node:path';
 
 import { earlyStopping, Model, modelCheckpoint, trainModel } from '../dist/index.js';
 import { native } from '../dist/torch/native.js';
-import { realImages } from './_torch-helpers.js';
+import { realImages } from './support/data.js';
 
 const trace = (values, options = {}) => native()._earlyStoppingTrace({ mode: 'min', patience: 3, minDelta: 0, ...options }, values);
 

@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { saveNpy, trainModel } from '../dist/index.js';
-import { realImages } from './_torch-helpers.js';
-import { PYTHON, pythonHas } from './fixtures/data-python.js';
+import { realImages } from './support/data.js';
+import { needs, python } from './support/conditional.js';
+import { PYTHON } from './support/python.js';
 
 const EXPORT = fileURLToPath(new URL('../scripts/tools/export-pytorch.mjs', import.meta.url));
-const withTorch = pythonHas('torch', 'numpy') ? test : test.skip;
+const withTorch = needs(python('torch', 'numpy'));
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-export-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 

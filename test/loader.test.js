@@ -4,7 +4,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { root } from './_torch-helpers.js';
+import { root } from './support/data.js';
 
 function load(addon) {
   const script = `import('${join(root, 'dist', 'index.js')}').then((m) => { try { m.info(); console.log('loaded'); } catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })); } })`;

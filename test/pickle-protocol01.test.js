@@ -11,10 +11,10 @@ import { fileURLToPath } from 'node:url';
 
 import { loadNpy, PickleSecurityError } from '../dist/index.js';
 import { unpickle } from '../dist/data/pickle.js';
-import { PYTHON, pythonHas } from './fixtures/data-python.js';
+import { needs, python } from './support/conditional.js';
+import { PYTHON } from './support/python.js';
 
 const SCRIPT = fileURLToPath(new URL('../scripts/fixtures/pickle-protocol01.py', import.meta.url));
-const hasNumpy = pythonHas('numpy');
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-p01-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -36,8 +36,8 @@ function describe(v) {
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, describe(x)]));
 }
 
-const withNumpy = hasNumpy ? test : test.skip;
-if (!hasNumpy) test.skip(`${PYTHON} has no numpy: the protocol 0/1 files cannot be written`, () => {});
+// The protocol 0/1 files are written by numpy (scripts/fixtures/pickle-protocol01.py).
+const withNumpy = needs(python('numpy'));
 
 withNumpy('np.load and loadNpy read the same values from protocol 0 and 1 pickles', async (t) => {
   const r = spawnSync(PYTHON, [SCRIPT, dir], { encoding: 'utf8' });

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { CheckpointError, Model, PickleSecurityError, readTorchArchive, TorchfitError, trainModel } from '../dist/index.js';
-import { dictPickle, op, storedZip, tensorPickle, torchArchive } from './_torch-archive.js';
-import { realImages } from './_torch-helpers.js';
+import { dictPickle, op, storedZip, tensorPickle, torchArchive } from './support/torch-archive.js';
+import { realImages } from './support/data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-torchfile-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));

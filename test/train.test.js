@@ -1,7 +1,7 @@
 import test from 'ava';
 
 import { liveTensors, toCategorical, trainModel } from '../dist/index.js';
-import { realImages, withoutTimings } from './_torch-helpers.js';
+import { realImages, withoutTimings } from './support/data.js';
 
 test('the CNN learns real Fashion-MNIST images', async (t) => {
   const train = await realImages(2048);

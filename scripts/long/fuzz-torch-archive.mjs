@@ -17,7 +17,7 @@ import { join } from 'node:path';
 
 import { CheckpointError, PickleSecurityError, readTorchArchive, trainModel } from '../../dist/index.js';
 import { readStoredZip } from '../../dist/data/zip-read.js';
-import { dictPickle, storedZip, tensorPickle, torchArchive } from '../../test/_torch-archive.js';
+import { dictPickle, storedZip, tensorPickle, torchArchive } from '../../test/support/torch-archive.js';
 
 const arg = (name, fallback) => {
   const i = process.argv.indexOf(name);

@@ -8,11 +8,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
-import { labelsToZeroBased, liveTensors, loadDataset, Model, takeRows, trainModel } from '../../dist/index.js';
+import { liveTensors, Model, trainModel } from '../../dist/index.js';
+import { realImages } from './data.js';
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc');
@@ -53,15 +53,9 @@ export async function fullGc() {
   gc();
 }
 
-/** Images 0..n-1 of the training file with labels 0..4, and n test images after them. */
-export async function leakData(n, file = fileURLToPath(new URL('../../data/fashion_mnist_dataset_train.npy', import.meta.url))) {
-  const d = await loadDataset(file);
-  const labels = labelsToZeroBased(d.target);
-  const part = (start) => {
-    const idx = Int32Array.from({ length: n }, (_, i) => start + i);
-    return { x: takeRows(d.features, idx), y: Int32Array.from(idx, (i) => labels[i]) };
-  };
-  return { train: part(0), test: part(30_000) };
+/** Images 0..n-1 of the training file with labels 0..4, and n test images from row 30,000 (the test slice for n <= 300). */
+export async function leakData(n) {
+  return { train: await realImages(n, 0), test: await realImages(n, 30_000) };
 }
 
 /**

@@ -11,14 +11,16 @@
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import fc from 'fast-check';
 
 import { encodeNpy, NpyFormatError, parseNpy, PickleSecurityError } from '../../dist/index.js';
-import { buildCorpus, miniDataset, npyHeader, OP } from './hostile-corpus.js';
+import { fixturePath } from './fixtures.js';
+import { buildCorpus, miniDataset } from './hostile-corpus.js';
+import { npyHeader } from './npy-writer.js';
+import { OP } from './pickle-writer.js';
 
-const NPY_FIXTURES = fileURLToPath(new URL('../fixtures/npy/', import.meta.url));
+const NPY_FIXTURES = fixturePath('npy');
 
 // --- seeds ------------------------------------------------------------------------
 

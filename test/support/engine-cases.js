@@ -1,5 +1,5 @@
 // The convolution engine's comparison cases (test/kernels-engine.test.js), shared with the child
-// process that runs them under a lower oneDNN instruction set (test/_engine-run.js).
+// process that runs them under a lower oneDNN instruction set (test/support/engine-run.mjs).
 const resnet = (depth, size = 28) => ({ kind: 'resnet', depth, numClasses: 5, channels: 1, height: size, width: size });
 const cnn = (size = 28) => ({ kind: 'cnn', depth: 0, numClasses: 5, channels: 1, height: size, width: size });
 
