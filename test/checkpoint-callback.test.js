@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import test from 'ava';
 
 import { liveTensors, Model, modelCheckpoint, TrainingError, trainModel } from '../dist/index.js';
-import { realImages } from './_torch-helpers.js';
+import { realImages } from './support/data.js';
 
 const root = mkdtempSync(join(tmpdir(), 'torchfit-ckpt-cb-'));
 test.after.always(() => rmSync(root, { recursive: true, force: true }));

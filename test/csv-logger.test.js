@@ -8,7 +8,7 @@ import test from 'ava';
 
 import { csvLogger, reduceLROnPlateau, TorchfitError, trainModel } from '../dist/index.js';
 import { pythonRepr } from '../dist/torch/csv-logger.js';
-import { realImages } from './_torch-helpers.js';
+import { realImages } from './support/data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-csv-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));

@@ -2,6 +2,7 @@ import test from 'ava';
 
 import { info, InvalidOptionError, Model, Tensor, trainModel } from '../dist/index.js';
 import { parseDevice, selectDevice } from '../dist/torch/device.js';
+import { testIf } from './support/conditional.js';
 
 const FORM = "Invalid option device: expected 'auto', 'cpu', 'cuda' or 'cuda:N', received";
 const cpuBuild = { cudaCompiled: false, cudaAvailable: false, deviceCount: 0 };
@@ -52,8 +53,7 @@ for (const [name, call] of Object.entries(entryPoints)) {
   });
 
   const runtime = info();
-  const cudaTest = runtime.cudaAvailable ? test.skip : test;
-  cudaTest(`${name} refuses CUDA on this machine without a GPU with InvalidOptionError`, async (t) => {
+  testIf(!runtime.cudaAvailable, 'a CUDA GPU is visible: there is no refusal to check')(`${name} refuses CUDA on this machine without a GPU with InvalidOptionError`, async (t) => {
     const error = await t.throwsAsync(call('cuda'), { instanceOf: InvalidOptionError });
     t.is(error.option, 'device');
     t.is(error.message, runtime.cudaCompiled

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import test from 'ava';
 
 import { modelCheckpoint, reduceLROnPlateau, trainModel } from '../dist/index.js';
-import { freePort } from './_distributed-helpers.js';
-import { realImages, withoutTimings } from './_torch-helpers.js';
+import { freePort } from './support/distributed.js';
+import { realImages, withoutTimings } from './support/data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-dist-control-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { librarySearchPath, missingTorchLibraries, platformTag, prebuildMismatch, prebuildPaths, readPrebuildRecord } from '../dist/torch/prebuild.js';
+import { file, needs } from './support/conditional.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const built = join(root, 'build', 'Release', 'torchfit.node');
@@ -79,8 +80,8 @@ function loadIn(pkg) {
   return JSON.parse(result.stdout.trim().split('\n').pop());
 }
 
-const haveBuild = existsSync(built);
-const withBuild = haveBuild ? test : test.skip;
+// These copy the addon of a source build into a package layout; a checkout that only has a prebuild has none.
+const withBuild = needs(file(built, 'no source build of the addon: npm run build:native'));
 
 withBuild('an installed package without build/ loads its prebuilt addon', (t) => {
   // An empty `needed` list: nothing for the check to miss, so the dynamic loader decides (and succeeds here).

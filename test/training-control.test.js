@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import test from 'ava';
 
 import { AbortError, liveTensors, Model, reduceLROnPlateau, trainModel } from '../dist/index.js';
-import { realImages, withoutTimings } from './_torch-helpers.js';
+import { realImages, withoutTimings } from './support/data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-control-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
