@@ -17,8 +17,10 @@ import { readReportInput } from './report/results.js';
 import { writeReport } from './report/report.js';
 import { formatSummary } from './report/summary.js';
 import { distributedFromEnv, type DistributedOptions } from './torch/distributed.js';
+import { isDevice } from './torch/device.js';
 import { info } from './torch/info.js';
 import { describeModel } from './models/describe.js';
+import { isResNetDepth, RESNET_DEPTH_EXPECTED } from './models/presets.js';
 import type { LayerSpec } from './models/layers.js';
 import { packageRoot } from './torch/native.js';
 
@@ -33,7 +35,7 @@ Commands:
   report <run-dir>   re-render <run-dir>/report.html from its results.json
   summary            print a model's Keras-style summary (--model, --depth, or --layers FILE.json:
                      { layers, inputShape?: [h, w, c], numClasses? } of the layers API)
-  build              build the native addon in place (after an install that skipped scripts)
+  build              compile the native addon against this system's libtorch (when the prebuilt one does not fit)
 
 train options (defaults are the notebook's):
   --data PATH          dataset .npy (default data/fashion_mnist_dataset_train.npy)
@@ -106,13 +108,13 @@ async function train(argv: string[]): Promise<number> {
   const model = values.model ?? 'both';
   if (!['cnn', 'resnet', 'both'].includes(model)) throw new UsageError(`--model expects cnn, resnet or both, got '${model}'`);
   const depth = int('depth', values.depth, 2, 2);
-  if ((depth - 2) % 6 !== 0) throw new UsageError(`--depth expects a ResNet v1 depth 6n+2 (2, 8, 14, 20, ...), got ${depth}`);
+  if (!isResNetDepth(depth)) throw new UsageError(`--depth expects ${RESNET_DEPTH_EXPECTED}, got ${depth}`);
   const optimizer = values.optimizer;
   if (optimizer !== undefined && optimizer !== 'sgd' && optimizer !== 'adam') throw new UsageError(`--optimizer expects sgd or adam, got '${optimizer}'`);
   const lr = values.lr === undefined ? undefined : Number(values.lr);
   if (lr !== undefined && !(lr > 0 && Number.isFinite(lr))) throw new UsageError(`--lr expects a positive number, got '${values.lr}'`);
   const device = values.device ?? 'auto';
-  if (!/^(auto|cpu|cuda(:\d+)?)$/.test(device)) throw new UsageError(`--device expects auto, cpu, cuda or cuda:N, got '${device}'`);
+  if (!isDevice(device)) throw new UsageError(`--device expects auto, cpu, cuda or cuda:N, got '${device}'`);
   const kernels = values.kernels ?? 'fused';
   if (kernels !== 'fused' && kernels !== 'plain') throw new UsageError(`--kernels expects fused or plain, got '${kernels}'`);
   const verbose = int('verbose', values.verbose, 1);
@@ -282,7 +284,7 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'build': {
-      const result = spawnSync(process.execPath, [join(packageRoot, 'scripts', 'build-native.mjs')], { stdio: 'inherit' });
+      const result = spawnSync(process.execPath, [join(packageRoot, 'scripts', 'build', 'build-native.mjs')], { stdio: 'inherit' });
       return result.status ?? 1;
     }
     case undefined:

@@ -2,7 +2,7 @@ import test from 'ava';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
-import { root } from './_torch-helpers.js';
+import { root } from './support/data.js';
 
 const cli = (...args) => spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), ...args], { encoding: 'utf8', cwd: root });
 
@@ -17,7 +17,7 @@ test('--help documents the train options', (t) => {
 test('bad values exit with code 2 and a clear message', (t) => {
   const cases = [
     [['train', '--model', 'mlp'], "torchfit: --model expects cnn, resnet or both, got 'mlp'"],
-    [['train', '--depth', '5'], 'torchfit: --depth expects a ResNet v1 depth 6n+2 (2, 8, 14, 20, ...), got 5'],
+    [['train', '--depth', '5'], 'torchfit: --depth expects a ResNet v1 depth 6n+2 (2, 8, 14, 20, 32, 44, ...), got 5'],
     [['train', '--epochs', 'ten'], "torchfit: --epochs expects an integer >= 1, got 'ten'"],
     [['train', '--device', 'gpu'], "torchfit: --device expects auto, cpu, cuda or cuda:N, got 'gpu'"],
     [['train', '--kernels', 'fast'], "torchfit: --kernels expects fused or plain, got 'fast'"],

@@ -16,7 +16,7 @@ const cases = [
   ['device typo', { device: 'gpu' }, 'device', "Invalid option device: expected 'auto', 'cpu', 'cuda' or 'cuda:N', received \"gpu\""],
   ['threads 0', { threads: 0 }, 'threads', 'Invalid option threads: expected an integer >= 1, received 0'],
   ['verbose 3', { verbose: 3 }, 'verbose', 'Invalid option verbose: expected 0, 1 or 2, received 3'],
-  ['unknown option', { epoch: 3 }, 'epoch', "Invalid option epoch: expected one of the known options (model, train, validation, numClasses, epochs, batchSize, evalBatchSize, optimizer, lrSchedule, earlyStopping, seed, shuffle, device, threads, signal, onEpochEnd, onBatchEnd, batchProgressIntervalMs, verbose, resume, distributed, kernels, dataFormat, augment), received unknown option 'epoch'"],
+  ['unknown option', { epoch: 3 }, 'epoch', "Invalid option epoch: expected one of the known options (model, train, validation, numClasses, epochs, batchSize, evalBatchSize, optimizer, lrSchedule, earlyStopping, seed, shuffle, device, threads, signal, onEpochEnd, onBatchEnd, batchProgressIntervalMs, verbose, resume, distributed, kernels, dataFormat, augment, callbacks, initialEpoch, timeLimitMs), received unknown option 'epoch'"],
   ['unknown kernels', { kernels: 'fast' }, 'kernels', "Invalid option kernels: expected 'fused' or 'plain', received \"fast\""],
   ['val monitor without validation', { earlyStopping: true }, 'earlyStopping.monitor', "Invalid option earlyStopping.monitor: expected 'loss' or 'accuracy' (there is no validation data), received \"val_loss\""],
   ['bad patience', { earlyStopping: { monitor: 'loss', patience: -1 } }, 'earlyStopping.patience', 'Invalid option earlyStopping.patience: expected an integer >= 0, received -1'],

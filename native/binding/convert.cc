@@ -1,16 +1,13 @@
 #include "binding/convert.h"
 
+#include "binding/convert_callbacks.h"
+#include "binding/js_fields.h"
 #include "binding/tensor_wrap.h"
 #include "core/errors.h"
 #include "core/layout.h"
 
 namespace torchfit::binding {
 namespace {
-
-double num(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Number>().DoubleValue(); }
-int integer(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Number>().Int32Value(); }
-bool flag(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Boolean>().Value(); }
-std::string text(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::String>().Utf8Value(); }
 
 std::vector<int64_t> ints(const Napi::Object& o, const char* key) {
   std::vector<int64_t> out;
@@ -128,13 +125,6 @@ TrainConfig train_config_from(const Napi::Object& spec) {
   c.optimizer.epsilon = num(opt, "epsilon");
   const auto rates = spec.Get("epochLearningRates").As<Napi::Array>();
   for (uint32_t i = 0; i < rates.Length(); ++i) c.epoch_learning_rates.push_back(rates.Get(i).As<Napi::Number>().DoubleValue());
-  const auto es = spec.Get("earlyStopping").As<Napi::Object>();
-  c.early_stopping.enabled = flag(es, "enabled");
-  c.early_stopping.monitor = text(es, "monitor");
-  c.early_stopping.mode_max = text(es, "mode") == "max";
-  c.early_stopping.patience = integer(es, "patience");
-  c.early_stopping.min_delta = num(es, "minDelta");
-  c.early_stopping.restore_best_weights = flag(es, "restoreBestWeights");
   c.seed = static_cast<uint64_t>(num(spec, "seed"));
   c.shuffle = flag(spec, "shuffle");
   c.device = text(spec, "device");
@@ -145,6 +135,10 @@ TrainConfig train_config_from(const Napi::Object& spec) {
   if (distributed.IsObject()) c.distributed = distributed_config_from(distributed.As<Napi::Object>());
   const auto augment = spec.Get("augment");
   if (augment.IsObject()) c.augment = augment_config_from(augment.As<Napi::Object>());
+  // Training control: callbacks, resuming, time limit (binding/convert_callbacks.cc).
+  c.initial_epoch = integer(spec, "initialEpoch");
+  c.callbacks = callbacks_from(spec.Get("callbacks"));
+  c.time_limit_ms = num(spec, "timeLimitMs");
   return c;
 }
 

@@ -95,7 +95,7 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
   const test = subset(dataset, labels, split.test, evalLimit);
   log(`x_train ${shape(train.x)}, x_val ${shape(val.x)}, x_test ${shape(test.x)}` + (options.limit ? ` (--quick/--limit subset)` : ''));
   if (options.limit !== undefined && options.models.includes('cnn')) {
-    // PARITY.md: with Keras's BatchNorm momentum the moving statistics lag for ~1,000 steps.
+    // docs/parity.md: with Keras's BatchNorm momentum the moving statistics lag for ~1,000 steps.
     log('Note: on a subset this short the CNN\'s validation accuracy lags its training accuracy (BatchNorm momentum 0.99, as in Keras); the full run catches up after the first epochs.');
   }
 
