@@ -110,6 +110,8 @@ ModelConfig model_config_from(const Napi::Object& spec) {
   c.channels = integer(spec, "channels");
   c.height = integer(spec, "height");
   c.width = integer(spec, "width");
+  // Optional: the presets' BatchNorm momentum (PyTorch's terms); absent: Keras's default.
+  if (spec.Get("bnMomentum").IsNumber()) c.bn_momentum = num(spec, "bnMomentum");
   return c;
 }
 
@@ -145,6 +147,9 @@ TrainConfig train_config_from(const Napi::Object& spec) {
   if (distributed.IsObject()) c.distributed = distributed_config_from(distributed.As<Napi::Object>());
   const auto augment = spec.Get("augment");
   if (augment.IsObject()) c.augment = augment_config_from(augment.As<Napi::Object>());
+  c.validation_split_at = static_cast<int64_t>(num(spec, "validationSplitAt"));
+  const auto class_weights = spec.Get("classWeights").As<Napi::Array>();
+  for (uint32_t i = 0; i < class_weights.Length(); ++i) c.class_weights.push_back(class_weights.Get(i).As<Napi::Number>().DoubleValue());
   return c;
 }
 

@@ -85,6 +85,7 @@ Napi::Object model_config_to_js(Napi::Env env, const ModelConfig& c) {
   out.Set("channels", c.channels);
   out.Set("height", c.height);
   out.Set("width", c.width);
+  if (c.kind != ModelKind::Layers) out.Set("bnMomentum", c.bn_momentum);
   return out;
 }
 

@@ -4,6 +4,7 @@
 #include "core/device.h"
 #include "core/errors.h"
 #include "core/live_tensors.h"
+#include "core/sample_weights.h"
 
 namespace torchfit::binding {
 
@@ -15,6 +16,7 @@ TrainWorker::TrainWorker(Napi::Env env, const Napi::Object& spec, Napi::Function
   const auto shape = shape_from(train.Get("shape"));
   train_x_ = ArraySource(train.Get("x"), shape, train.Get("channelsLast").ToBoolean().Value());
   train_y_ = ArraySource(train.Get("y"), {shape.at(0)});
+  if (train.Get("w").IsTypedArray()) train_w_ = ArraySource(train.Get("w"), {shape.at(0)});
   const auto validation = spec.Get("validation");
   if (validation.IsObject()) {
     const auto v = validation.As<Napi::Object>();
@@ -44,10 +46,14 @@ void TrainWorker::Execute(const ExecutionProgress& progress) {
     std::lock_guard<std::mutex> lock(state_->mutex);
     LiveTensorScope counted(has_validation_ ? 4 : 2);
     LabelledData train{train_x_.materialize(device, torch::kFloat32), train_y_.materialize(device, torch::kInt64)};
+    if (!train_w_.empty()) train.w = train_w_.materialize(device, torch::kFloat32);
     LabelledData validation;
     if (has_validation_) {
       validation = {val_x_.materialize(device, torch::kFloat32), val_y_.materialize(device, torch::kInt64)};
     }
+    const bool split = config_.validation_split_at > 0;
+    if (split) std::tie(train, validation) = split_validation(train, config_.validation_split_at);
+    if (!config_.class_weights.empty()) train.w = class_weighted(train, config_.class_weights);
     // Resuming with the same optimizer continues its moments and step count.
     if (!state_->optimizer || state_->optimizer_config.name != config_.optimizer.name) {
       state_->optimizer = make_optimizer(state_->model->parameters(), config_.optimizer);
@@ -72,8 +78,8 @@ void TrainWorker::Execute(const ExecutionProgress& progress) {
     // Connected here, on the worker thread: the rendezvous waits (bounded) for the other ranks.
     std::unique_ptr<Communicator> comm;
     if (config_.distributed.enabled) comm = connect(config_.distributed, device, settler_.cancel());
-    outcome_ = fit(*state_->model, *state_->optimizer, train, has_validation_ ? &validation : nullptr, config_, callbacks,
-                   comm.get());
+    outcome_ = fit(*state_->model, *state_->optimizer, train, has_validation_ || split ? &validation : nullptr, config_,
+                   callbacks, comm.get());
     if (comm) comm->leave();
   } catch (...) {
     settler_.capture();

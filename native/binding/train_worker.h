@@ -33,7 +33,7 @@ class TrainWorker : public Napi::AsyncProgressQueueWorker<TrainProgress> {
   Settler settler_;
   ModelConfig model_config_;
   TrainConfig config_;
-  ArraySource train_x_, train_y_, val_x_, val_y_;
+  ArraySource train_x_, train_y_, train_w_, val_x_, val_y_;  // train_w_: per-sample loss weights, may be empty
   bool has_validation_ = false;
   std::shared_ptr<ModelState> resume_;
   Napi::FunctionReference on_epoch_, on_batch_;

@@ -130,6 +130,8 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
   model.insert("channels", static_cast<int64_t>(c.model.channels));
   model.insert("height", static_cast<int64_t>(c.model.height));
   model.insert("width", static_cast<int64_t>(c.model.width));
+  // The presets' BatchNorm momentum, PyTorch's terms (absent in older files: Keras's 0.99, i.e. 0.01).
+  if (c.model.kind != ModelKind::Layers) model.insert("bn_momentum", c.model.bn_momentum);
   root.insert("model", model);
   root.insert("state_dict", state);
   if (c.optimizer) {

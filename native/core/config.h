@@ -19,6 +19,9 @@ struct ModelConfig {
   int channels = 1;       // input image, NCHW
   int height = 28;
   int width = 28;
+  // 'cnn' and 'resnet': every BatchNorm's momentum in PyTorch's terms (the weight of the new
+  // batch, 1 - Keras's); trainModel({ batchNormMomentum }), default Keras's 0.99 -> 0.01.
+  double bn_momentum = 0.01;
   std::vector<LayerConfig> layers;  // Layers only
   std::string layers_json;          // Layers only: the description, as checkpoints store it
 };
@@ -89,6 +92,12 @@ struct TrainConfig {
   double batch_progress_interval_ms = 100.0;  // throttle for batch records; < 0: none
   AugmentConfig augment;
   DistributedConfig distributed;
+  // trainModel({ validationSplit, classWeight, sampleWeight }) (core/sample_weights.h): the
+  // training rows from validation_split_at on are the validation data (Keras's last fraction,
+  // before any shuffling; 0: no split); class_weights[c] multiplies the loss of every training
+  // sample of class c (empty: none). sampleWeight travels with the data (LabelledData::w).
+  int64_t validation_split_at = 0;
+  std::vector<double> class_weights;
 };
 
 }  // namespace torchfit

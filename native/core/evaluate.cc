@@ -1,6 +1,7 @@
 #include "core/errors.h"
 #include "core/kernels/buffer_pool.h"
 #include "core/trainer.h"
+#include "core/weighted_loss.h"
 
 namespace torchfit {
 namespace {
@@ -35,7 +36,7 @@ EvalSums evaluate_sums(Classifier& model, const LabelledData& data, int64_t batc
     const int64_t end = std::min(n, start + batch_size);
     auto logits = model.forward(data.x.slice(0, start, end));
     auto y = data.y.slice(0, start, end);
-    loss_sum += torch::nll_loss(torch::log_softmax(logits, 1), y, {}, at::Reduction::Sum).to(torch::kFloat64);
+    loss_sum += summed_cross_entropy(logits, y, data.w.defined() ? data.w.slice(0, start, end) : torch::Tensor());
     correct += logits.argmax(1).eq(y).sum();
   }
   EvalSums sums;

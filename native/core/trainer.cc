@@ -13,6 +13,7 @@
 #include "core/errors.h"
 #include "core/init.h"
 #include "core/kernels/buffer_pool.h"
+#include "core/weighted_loss.h"
 
 namespace torchfit {
 namespace {
@@ -85,7 +86,8 @@ struct RunningMeans {
 EvalResult evaluate_over_ranks(Classifier& model, const LabelledData& data, int64_t batch_size,
                                const std::atomic<bool>* cancel, Communicator& comm) {
   const auto [begin, end] = contiguous_part(data.size(), comm.rank(), comm.world_size());
-  const LabelledData part{data.x.slice(0, begin, end), data.y.slice(0, begin, end)};
+  const LabelledData part{data.x.slice(0, begin, end), data.y.slice(0, begin, end),
+                          data.w.defined() ? data.w.slice(0, begin, end) : torch::Tensor()};
   const auto local = evaluate_sums(model, part, batch_size, cancel);
   const auto sums = sum_over_ranks(comm, {local.loss_sum, local.correct, static_cast<double>(local.samples)},
                                    "combining the validation metrics");
@@ -95,10 +97,11 @@ EvalResult evaluate_over_ranks(Classifier& model, const LabelledData& data, int6
 }  // namespace
 
 std::pair<torch::Tensor, torch::Tensor> train_step(Classifier& model, Optimizer& optimizer, const torch::Tensor& x,
-                                                   const torch::Tensor& y, const std::function<void()>& before_step) {
+                                                   const torch::Tensor& y, const std::function<void()>& before_step,
+                                                   const torch::Tensor& weights) {
   optimizer.zero_grad();
   auto logits = model.forward(x);
-  auto loss = torch::nll_loss(torch::log_softmax(logits, 1), y);
+  auto loss = batch_cross_entropy(logits, y, weights);
   const auto reg = model.regularization_loss();
   if (reg.defined()) loss = loss + reg;
   loss.backward();
@@ -161,10 +164,11 @@ TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& tr
       auto xb = train.x.index_select(0, idx);
       if (config.augment.enabled) xb = augment_batch(xb, config.augment, augment_gen);
       const auto yb = train.y.index_select(0, idx);
+      const auto wb = train.w.defined() ? train.w.index_select(0, idx) : torch::Tensor();
 
       const auto [loss, logits] = train_step(model, optimizer, xb, yb, [&] {
         if (buckets) buckets->average(*comm);  // data-parallel: the ranks' gradients, averaged
-      });
+      }, wb);
       means.add(loss, logits, yb);
 
       const bool report_due = callbacks.on_batch && config.batch_progress_interval_ms >= 0 &&

@@ -23,6 +23,11 @@ export function torchMomentum(kerasMomentum: number): number {
   return Number((1 - kerasMomentum).toPrecision(15));
 }
 
+/** PyTorch's momentum back in Keras's terms (0.01 gives exactly 0.99). */
+export function kerasMomentum(torchMomentum: number): number {
+  return Number((1 - torchMomentum).toPrecision(15));
+}
+
 export function nativeLayers(nodes: ResolvedNode[]): NativeLayer[] {
   return nodes.map((n) => {
     const base = { ...n.layer, inputShape: n.inputShape, outputShape: n.outputShape } as NativeLayer;
@@ -41,9 +46,11 @@ export function nativeLayers(nodes: ResolvedNode[]): NativeLayer[] {
  * shape: a layers model is resolved here (every message names model.layers[...]),
  * before any native work.
  */
-export function nativeModelSpec(choice: ModelChoiceResolved, numClasses: number, [channels, height, width]: [number, number, number]): NativeModelSpec {
+export function nativeModelSpec(choice: ModelChoiceResolved, numClasses: number, [channels, height, width]: [number, number, number],
+  batchNormMomentum = 0.99): NativeModelSpec {
   const base = { kind: choice.kind, depth: choice.depth, numClasses, channels, height, width };
-  if (choice.kind !== 'layers') return base;
+  // The presets' BatchNorm momentum (trainModel's batchNormMomentum, Keras's terms); a layers model has its own per layer.
+  if (choice.kind !== 'layers') return { ...base, bnMomentum: torchMomentum(batchNormMomentum) };
   const resolved = resolveLayers(choice.layers, [channels, height, width], numClasses);
   return { ...base, layers: nativeLayers(resolved.nodes), layersJson: JSON.stringify(resolved.layers) };
 }

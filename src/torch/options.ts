@@ -15,6 +15,9 @@ import type { ModelSpec } from '../models/layers.js';
 import type { KernelChoice, NativeTrainConfig } from './native.js';
 import type { BatchLog, EpochLog } from './types.js';
 import type { Model } from './model.js';
+import { resolveDataOptions, type ResolvedDataOptions } from './data-options.js';
+import type { ClassWeight, SampleWeights } from './sample-weights.js';
+import type { TrainWarning } from './warnings.js';
 
 /** 'cnn', 'resnet', { kind: 'resnet', depth } or your own { layers: [...] } (see the layers API). */
 export type ModelChoice = ModelSpec;
@@ -88,6 +91,19 @@ export interface TrainOptions {
    * batchSize is then per rank: the global batch is batchSize * worldSize.
    */
   distributed?: DistributedOptions | 'env' | true;
+  /**
+   * Keras's validation_split: this last fraction of train (taken before any shuffling) becomes the
+   * validation data; 0 < validationSplit < 1, not together with `validation`.
+   */
+  validationSplit?: number;
+  /** Loss weight per class index (training only), multiplied with sampleWeight; see docs/training-data.md. */
+  classWeight?: ClassWeight;
+  /** Loss weight per training image (before validationSplit: the split-off part weights val_loss, as in Keras). */
+  sampleWeight?: SampleWeights;
+  /** 'cnn' and ResNet: every BatchNorm's momentum, Keras's terms. Default 0.99 (a resumed model: its own). */
+  batchNormMomentum?: number;
+  /** Called with each warning (1-based labels, a reduced batch, BatchNorm lag); verbose also prints them to stderr. */
+  onWarning?: (warning: TrainWarning) => void;
 }
 
 export interface ResolvedOptions {
@@ -97,6 +113,7 @@ export interface ResolvedOptions {
   /** Chosen backend still 'auto' here: it depends on the device. */
   distributed?: ResolvedDistributed;
   verbose: 0 | 1 | 2;
+  data: ResolvedDataOptions;
 }
 
 const isInt = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is number =>
@@ -108,6 +125,7 @@ const KNOWN_OPTIONS = new Set([
   'earlyStopping', 'seed', 'shuffle', 'device', 'threads', 'signal', 'onEpochEnd', 'onBatchEnd',
   'batchProgressIntervalMs', 'verbose', 'resume', 'distributed', 'kernels',
   'dataFormat', 'augment',
+  'validationSplit', 'classWeight', 'sampleWeight', 'batchNormMomentum', 'onWarning',
 ]);
 
 /** Resolves the model choice; ResNet depth must be 6n+2. */
@@ -207,7 +225,8 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
   const evalBatchSize = options.evalBatchSize ?? 1024;
   if (!isInt(evalBatchSize, 1, 1 << 24)) throw new InvalidOptionError('evalBatchSize', 'an integer >= 1', evalBatchSize);
   const optimizer = resolveOptimizer(options.optimizer, model.kind);
-  const hasValidation = options.validation !== undefined;
+  const data = resolveDataOptions(options, model.kind);
+  const hasValidation = options.validation !== undefined || data.validationSplit > 0;
   const earlyStopping = resolveEarlyStopping(options.earlyStopping, model.kind, hasValidation);
   const seed = options.seed ?? 0;
   if (!isInt(seed, 0, 2 ** 53 - 1)) throw new InvalidOptionError('seed', 'an integer >= 0', seed);
@@ -253,9 +272,13 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
       kernels,
       batchProgressIntervalMs,
       augment: resolveAugment(options.augment),
+      // Filled in trainModel once the data is known (sample-weights.ts).
+      validationSplitAt: 0,
+      classWeights: [],
     },
     ...(distributed ? { distributed } : {}),
     verbose,
+    data,
   };
 }
 

@@ -7,10 +7,12 @@ import { checkImageSizeFor } from './image-size.js';
 import { checkDataFormat, checkLabelRange, prepareImages, prepareLabels } from './inputs.js';
 import { runJob } from './job.js';
 import { Model } from './model.js';
-import { native, type NativeDataSpec } from './native.js';
-import { nativeModelSpec } from '../models/native-spec.js';
+import { native, type NativeDataSpec, type NativeModelSpec } from './native.js';
+import { kerasMomentum, nativeModelSpec, type NativeLayer } from '../models/native-spec.js';
 import { resolveDevice, resolveOptions, type TrainOptions } from './options.js';
 import { progressPrinter } from './progress.js';
+import { classWeightTable, sampleWeightArray, validationSplitIndex } from './sample-weights.js';
+import { batchNormLagWarning, batchSizeReducedWarning, oneBasedLabelsWarning, WarningSink, type TrainWarning } from './warnings.js';
 import type { EpochLog, History } from './types.js';
 
 export type { TrainOptions } from './options.js';
@@ -27,6 +29,8 @@ export interface TrainResult {
   device: string;
   /** Wall time of the whole call. */
   seconds: number;
+  /** The warnings of the run, in order (also given to onWarning and, with verbose, printed to stderr). */
+  warnings: TrainWarning[];
   /**
    * Present when it trained with other ranks: every rank gets the same history and weights,
    * so saving and reporting are usually left to rank 0.
@@ -65,23 +69,28 @@ export function historyFrom(records: EpochLog[]): History {
 export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const started = performance.now();
   const resolved = resolveOptions(options);
+  const binding = native();
+  const runtime = binding.info();
+  // Before any data is read: a CUDA request on a machine without one fails at once.
+  const device = checkedDevice(resolved.config.device, runtime);
+  const sink = new WarningSink(resolved.data.onWarning, resolved.verbose);
   if (typeof options.train !== 'object' || options.train === null) {
     throw new InvalidOptionError('train', '{ x, y } with images and labels', options.train);
   }
   const dataFormat = checkDataFormat(options.dataFormat);
   const trainX = prepareImages(options.train.x, 'train.x', dataFormat);
   const trainY = prepareLabels(options.train.y, trainX.shape[0], 'train.y');
-  const samples = trainX.shape[0];
-  if (samples < 2) throw new InvalidOptionError('train.x', 'at least 2 images', described(`${samples}`));
+  const given = trainX.shape[0];
+  if (given < 2) throw new InvalidOptionError('train.x', 'at least 2 images', described(`${given}`));
+  // validationSplit: Keras's last fraction of the rows as given; the addon splits them off.
+  const splitAt = resolved.data.validationSplit > 0 ? validationSplitIndex(given, resolved.data.validationSplit) : 0;
+  const samples = splitAt > 0 ? splitAt : given;
   const worldSize = resolved.distributed?.worldSize ?? 1;
   // Each rank trains on ceil(samples / worldSize) images (DistributedSampler's shard).
   const perRank = Math.ceil(samples / worldSize);
   if (perRank < 2) throw new InvalidOptionError('train.x', `at least 2 images per rank (${2 * worldSize - 1} or more for ${worldSize} ranks)`, described(`${samples}`));
-  if (resolved.config.batchSize > perRank) {
-    throw new InvalidOptionError('batchSize', worldSize > 1
-      ? `at most the training images per rank (${perRank}: ${samples} images over ${worldSize} ranks; batchSize is per rank)`
-      : `at most the number of training images (${samples})`, resolved.config.batchSize);
-  }
+  // A batch larger than the data shrinks to it (as in Keras and PyTorch), with a warning below.
+  const batchSize = Math.min(resolved.config.batchSize, perRank);
   let validation: NativeDataSpec | undefined;
   let valImpliedClasses: number | undefined;
   if (options.validation !== undefined) {
@@ -102,20 +111,19 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   if (numClasses === undefined) {
     throw new InvalidOptionError('numClasses', 'a number of classes (it cannot be inferred from Tensor labels)', undefined);
   }
+  if (options.numClasses === undefined && trainY.oneBasedMax !== undefined) sink.emit(oneBasedLabelsWarning('train.y', trainY.oneBasedMax));
   checkLabelRange(trainY, numClasses, 'train.y');
+  if (batchSize < resolved.config.batchSize) sink.emit(batchSizeReducedWarning(resolved.config.batchSize, perRank, worldSize));
+  const classWeights = classWeightTable(options.classWeight, numClasses);
+  const sampleWeights = sampleWeightArray(options.sampleWeight, given);
   // A layers model's shapes are checked layer by layer when it is resolved just below.
   if (resolved.model.kind !== 'layers') checkImageSizeFor({ kind: resolved.model.kind, depth: resolved.model.depth }, trainX.shape[2], trainX.shape[3], 'train.x.shape');
 
-  const modelSpec = nativeModelSpec(resolved.model, numClasses, [trainX.shape[1]!, trainX.shape[2]!, trainX.shape[3]!]);
-  const binding = native();
-  const runtime = binding.info();
-  const device = resolveDevice(resolved.config.device, runtime.cudaAvailable);
-  if (device.startsWith('cuda') && !runtime.cudaAvailable) {
-    throw new InvalidOptionError('device', runtime.cudaCompiled ? "'cpu' (no CUDA GPU is visible)" : "'cpu' or 'auto' (this libtorch was built without CUDA)", device);
-  }
+  const resume = options.resume;
+  const batchNormMomentum = presetMomentum(resolved, resume);
+  const modelSpec = nativeModelSpec(resolved.model, numClasses, [trainX.shape[1]!, trainX.shape[2]!, trainX.shape[3]!], batchNormMomentum);
   const distributed = resolved.distributed ? chooseBackend(resolved.distributed, device, runtime) : undefined;
 
-  const resume = options.resume;
   if (resume !== undefined) {
     if (!(resume instanceof Model)) throw new InvalidOptionError('resume', 'a Model', resume);
     const c = resume.config;
@@ -127,6 +135,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     }
   }
 
+  if (sink.callbackErrors.length > 0) throw sink.callbackErrors[0];
   const printer = resolved.verbose > 0 ? progressPrinter(resolved.verbose as 1 | 2) : undefined;
   const records: EpochLog[] = [];
   const callbackErrors: unknown[] = [];
@@ -146,8 +155,8 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       binding.train(
         {
           model: modelSpec,
-          config: { ...resolved.config, device, ...(distributed ? { distributed } : {}) },
-          train: { x: trainX.data, shape: trainX.shape, y: trainY.data, channelsLast: trainX.channelsLast },
+          config: { ...resolved.config, batchSize, validationSplitAt: splitAt, classWeights, device, ...(distributed ? { distributed } : {}) },
+          train: { x: trainX.data, shape: trainX.shape, y: trainY.data, channelsLast: trainX.channelsLast, ...(sampleWeights ? { w: sampleWeights } : {}) },
           ...(validation ? { validation } : {}),
           ...(resume ? { resume: resume.handle } : {}),
         },
@@ -165,9 +174,11 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       ),
     options.signal,
   );
-  if (callbackErrors.length > 0) {
+  const lag = batchNormLagOf(records, batchNormMomentum, modelSpec);
+  if (lag) sink.emit(lag);
+  if (callbackErrors.length > 0 || sink.callbackErrors.length > 0) {
     outcome.model.dispose();
-    throw callbackErrors[0];
+    throw callbackErrors[0] ?? sink.callbackErrors[0];
   }
   const stoppedEpoch = outcome.stoppedEpoch >= 0 ? outcome.stoppedEpoch + 1 + epochOffset : undefined;
   if (stoppedEpoch !== undefined) printer?.onEarlyStop(stoppedEpoch);
@@ -184,7 +195,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   model.metadata = {
     ...model.metadata,
     history,
-    options: describeOptions(resolved, numClasses, device, distributed),
+    options: { ...describeOptions(resolved, numClasses, device, distributed), batchSize, ...describeDataOptions(resolved, splitAt, batchNormMomentum, classWeights, sampleWeights !== undefined) },
   };
   return {
     model,
@@ -194,6 +205,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
     restoredBestWeights: outcome.restoredBestWeights,
     device: outcome.device,
     seconds: (performance.now() - started) / 1000,
+    warnings: sink.warnings,
     ...(distributed ? { distributed: { rank: distributed.rank, worldSize: distributed.worldSize, backend: distributed.backend } } : {}),
   };
 }
@@ -206,10 +218,62 @@ function concatHistory(a: History, b: History): History {
 
 function describeOptions(resolved: ReturnType<typeof resolveOptions>, numClasses: number, device: string,
   distributed: { worldSize: number; backend: string } | undefined): Record<string, unknown> {
-  const { epochLearningRates, ...config } = resolved.config;
+  const { epochLearningRates, validationSplitAt: _split, classWeights: _weights, ...config } = resolved.config;
   return {
     model: resolved.model.kind === 'layers' ? { kind: 'layers' } : resolved.model, numClasses, ...config, device, lrSchedule: epochLearningRates.length > 0 ? epochLearningRates : undefined,
     // The training setting (not the rank or the address): the same in every rank's model.
     ...(distributed ? { distributed: { worldSize: distributed.worldSize, backend: distributed.backend } } : {}),
+  };
+}
+
+/** The device to train on, refused before any data is read when this machine cannot provide it. */
+function checkedDevice(wanted: string, runtime: { cudaAvailable: boolean; cudaCompiled: boolean }): string {
+  const device = resolveDevice(wanted, runtime.cudaAvailable);
+  if (device.startsWith('cuda') && !runtime.cudaAvailable) {
+    throw new InvalidOptionError('device', runtime.cudaCompiled ? "'cpu' (no CUDA GPU is visible)" : "'cpu' or 'auto' (this libtorch was built without CUDA)", device);
+  }
+  return device;
+}
+
+/** The presets' BatchNorm momentum (Keras's terms): the option, a resumed model's own, or 0.99. */
+function presetMomentum(resolved: ReturnType<typeof resolveOptions>, resume: unknown): number {
+  const given = resolved.data.batchNormMomentum;
+  const own = resume instanceof Model && !resume.disposed ? resume.config.batchNormMomentum : undefined;
+  if (given !== undefined && own !== undefined && given !== own) {
+    throw new InvalidOptionError('batchNormMomentum', `the resumed model's own (${own}), or leave it out`, given);
+  }
+  return given ?? own ?? 0.99;
+}
+
+/** The BatchNorm-lag warning for this run's last epoch, if it applies (warnings.ts). */
+function batchNormLagOf(records: EpochLog[], presetMomentum: number, spec: NativeModelSpec): TrainWarning | undefined {
+  const last = records[records.length - 1];
+  if (!last) return undefined;
+  const momentum = spec.kind === 'layers' ? largestLayerMomentum(spec.layers ?? []) : presetMomentum;
+  if (momentum === undefined) return undefined;
+  return batchNormLagWarning({
+    trainAccuracy: last.accuracy, valAccuracy: last.valAccuracy, steps: records.reduce((n, r) => n + r.steps, 0),
+    momentum, preset: spec.kind !== 'layers',
+  });
+}
+
+// The slowest BatchNorm of a layers model (Keras's terms), residual bodies included; undefined without one.
+function largestLayerMomentum(layers: readonly NativeLayer[]): number | undefined {
+  let largest: number | undefined;
+  for (const layer of layers) {
+    const inner = [...((layer.layers as NativeLayer[] | undefined) ?? []), ...((layer.shortcut as NativeLayer[] | undefined) ?? [])];
+    const candidates = [layer.type === 'batchNormalization' ? kerasMomentum(layer.torchMomentum as number) : undefined, largestLayerMomentum(inner)];
+    for (const m of candidates) if (m !== undefined && (largest === undefined || m > largest)) largest = m;
+  }
+  return largest;
+}
+
+function describeDataOptions(resolved: ReturnType<typeof resolveOptions>, splitAt: number, batchNormMomentum: number,
+  classWeights: number[], sampleWeighted: boolean): Record<string, unknown> {
+  return {
+    ...(splitAt > 0 ? { validationSplit: resolved.data.validationSplit } : {}),
+    ...(classWeights.length > 0 ? { classWeight: classWeights } : {}),
+    ...(sampleWeighted ? { sampleWeight: 'per image' } : {}),
+    ...(resolved.model.kind !== 'layers' ? { batchNormMomentum } : {}),
   };
 }

@@ -59,7 +59,7 @@ torch::Tensor ResNetLayerImpl::forward_engine(const torch::Tensor& input, const 
   if (bn && !bn_folded) {
     bn->count_batch();
     x = kernels::batch_norm_blocked(x, bn->weight, bn->bias, bn->running_mean, bn->running_var, bn->is_training(),
-                                    kKerasBnMomentum, kKerasBnEpsilon, relu_);
+                                    bn->momentum(), kKerasBnEpsilon, relu_);
   } else if (relu_) {
     x = torch::relu(x);
   }
@@ -134,6 +134,7 @@ ResNet::ResNet(const ModelConfig& config, at::Generator& gen) : Classifier(confi
   }
   out_channels_ = channels;
   fc = register_module("fc", torch::nn::Linear(channels * h * w, config.num_classes));
+  set_batch_norm_momentum(*this, config.bn_momentum);
   torch::NoGradGuard no_grad;
   he_normal_(fc->weight, gen);
   fc->bias.zero_();
@@ -186,7 +187,7 @@ std::vector<LayerInfo> ResNet::layers() const {
     const int64_t in_ch = shape[2];
     if (batch_norm) {
       last = add("batch_normalization", "BatchNormalization", shape, 4 * in_ch, 2 * in_ch, {last},
-                 "momentum 0.99, epsilon 0.001");
+                 keras_batch_norm_text(c.bn_momentum, kKerasBnEpsilon));
     }
     if (relu) last = add("activation", "Activation", shape, 0, 0, {last}, "relu");
     std::vector<int64_t> out_shape{(shape[0] + stride - 1) / stride, (shape[1] + stride - 1) / stride, filters};
