@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { buildDataset } from './data/dataset.js';
-import { TorchfitError } from './errors.js';
+import { InvalidOptionError, TorchfitError } from './errors.js';
 import { freePort, launchRanks } from './launch/launcher.js';
 import type { ImageFolderSource } from './notebook/image-dataset.js';
 import { runNotebook } from './notebook/run.js';
@@ -52,8 +52,10 @@ train options (defaults are the notebook's):
   --device D           auto | cpu | cuda | cuda:N (default auto)
   --threads N          CPU threads (default: all cores, ${availableParallelism()} here)
   --kernels K          fused | plain: torchfit's fused CPU kernels, or libtorch's ops only (default fused)
+  --batch-norm-momentum X  the models' BatchNorm momentum, Keras's terms (default 0.99)
   --out DIR            output folder (default runs/<timestamp>)
-  --quick              a first look: 4,000 training images, 2 epochs (about a minute or two on 2 cores)
+  --quick              a first look: 4,000 training images, 2 epochs, the CNN with batchNormMomentum 0.9
+                       (Keras's 0.99 needs about 1,000 steps to settle); flags given override these
   --verbose N          0, 1 (progress bar on a TTY) or 2 (a line per epoch); default 1
 
 distributed training (data-parallel over c10d; --batch-size is then per process):
@@ -77,6 +79,40 @@ dataset options:
 
 class UsageError extends Error {}
 
+/**
+ * A value for trainModel as the user typed it: a number when it reads as one, else the text,
+ * so that the library's own checks word the error (what it expected, what it received).
+ */
+function given(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  return (/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(value.trim()) ? Number(value) : value) as number;
+}
+
+// The flags behind trainModel's options, named in its errors.
+const FLAG_OF: Record<string, string> = {
+  epochs: '--epochs', batchSize: '--batch-size', optimizer: '--optimizer', 'optimizer.learningRate': '--lr',
+  'earlyStopping.patience': '--patience', seed: '--seed', device: '--device', threads: '--threads', kernels: '--kernels',
+  verbose: '--verbose', 'model.depth': '--depth', batchNormMomentum: '--batch-norm-momentum',
+};
+
+/** `--epochs -1` reads as a flag -1 to parseArgs: joined as `--epochs=-1` so the value reaches the checks. */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (/^--[a-z][a-z-]*$/.test(argv[i]!) && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else {
+      out.push(argv[i]!);
+    }
+  }
+  return out;
+}
+
+/** What --quick chose, said once before training. */
+const QUICK = { limit: 4000, epochs: 2, cnnMomentum: 0.9 } as const;
+
 function int(name: string, value: string | undefined, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) < min) throw new UsageError(`--${name} expects an integer >= ${min}, got '${value}'`);
@@ -89,8 +125,9 @@ function timestamp(): string {
 
 async function train(argv: string[]): Promise<number> {
   const { values } = parseArgs({
-    args: argv,
+    args: joinNegativeValues(argv),
     options: {
+      help: { type: 'boolean', short: 'h' }, 'batch-norm-momentum': { type: 'string' },
       data: { type: 'string' }, heldout: { type: 'string' }, model: { type: 'string' }, depth: { type: 'string' },
       epochs: { type: 'string' }, 'batch-size': { type: 'string' }, optimizer: { type: 'string' }, lr: { type: 'string' },
       patience: { type: 'string' }, seed: { type: 'string' }, device: { type: 'string' }, threads: { type: 'string' },
@@ -101,24 +138,23 @@ async function train(argv: string[]): Promise<number> {
     },
     strict: true,
   });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
   if (values.nproc !== undefined) return launch(values);
   const distributed = distributedFrom(values);
   const model = values.model ?? 'both';
   if (!['cnn', 'resnet', 'both'].includes(model)) throw new UsageError(`--model expects cnn, resnet or both, got '${model}'`);
-  const depth = int('depth', values.depth, 2, 2);
-  if ((depth - 2) % 6 !== 0) throw new UsageError(`--depth expects a ResNet v1 depth 6n+2 (2, 8, 14, 20, ...), got ${depth}`);
-  const optimizer = values.optimizer;
-  if (optimizer !== undefined && optimizer !== 'sgd' && optimizer !== 'adam') throw new UsageError(`--optimizer expects sgd or adam, got '${optimizer}'`);
-  const lr = values.lr === undefined ? undefined : Number(values.lr);
-  if (lr !== undefined && !(lr > 0 && Number.isFinite(lr))) throw new UsageError(`--lr expects a positive number, got '${values.lr}'`);
+  // trainModel's own options go through as typed: the library checks them (before any data is read).
   const device = values.device ?? 'auto';
-  if (!/^(auto|cpu|cuda(:\d+)?)$/.test(device)) throw new UsageError(`--device expects auto, cpu, cuda or cuda:N, got '${device}'`);
-  const kernels = values.kernels ?? 'fused';
-  if (kernels !== 'fused' && kernels !== 'plain') throw new UsageError(`--kernels expects fused or plain, got '${kernels}'`);
-  const verbose = int('verbose', values.verbose, 1);
-  if (verbose > 2) throw new UsageError(`--verbose expects 0, 1 or 2, got ${verbose}`);
   const quick = values.quick === true;
-  const limit = values.limit !== undefined ? int('limit', values.limit, 0, 256) : quick ? 4000 : undefined;
+  const limit = values.limit !== undefined ? int('limit', values.limit, 0, 256) : quick ? QUICK.limit : undefined;
+  const epochs = given(values.epochs) ?? (quick ? QUICK.epochs : 25);
+  const batchSize = given(values['batch-size']) ?? 128;
+  const momentum = given(values['batch-norm-momentum']);
+  const batchNormMomentum = momentum !== undefined ? { cnn: momentum, resnet: momentum } : quick ? { cnn: QUICK.cnnMomentum } : undefined;
+  if (quick) console.log(quickSettings(values, limit!, epochs, batchSize, model));
   const out = values.out ?? join('runs', timestamp());
   const images = imagesFrom(values);
   if (distributed) console.log(`torchfit: rank ${distributed.rank} of ${distributed.worldSize}, rendezvous at ${distributed.masterAddr}:${distributed.masterPort}`);
@@ -127,19 +163,20 @@ async function train(argv: string[]): Promise<number> {
     ...(images ? { images } : {}),
     heldOut: values.heldout ?? join('data', 'fashion_mnist_dataset_test.npy'),
     models: model === 'both' ? ['cnn', 'resnet'] : [model as 'cnn' | 'resnet'],
-    depth,
-    epochs: int('epochs', values.epochs, quick ? 2 : 25, 1),
-    batchSize: int('batch-size', values['batch-size'], 128, 1),
-    ...(optimizer ? { optimizer } : {}),
-    ...(lr !== undefined ? { learningRate: lr } : {}),
-    patience: int('patience', values.patience, 10),
-    seed: int('seed', values.seed, 0),
+    depth: given(values.depth) ?? 2,
+    epochs,
+    batchSize,
+    ...(values.optimizer !== undefined ? { optimizer: values.optimizer as 'sgd' } : {}),
+    ...(values.lr !== undefined ? { learningRate: given(values.lr) } : {}),
+    patience: given(values.patience) ?? 10,
+    seed: given(values.seed) ?? 0,
     device: (distributed ? deviceForRank(device) : device) as 'auto',
-    threads: int('threads', values.threads, availableParallelism(), 1),
-    kernels,
+    threads: given(values.threads) ?? availableParallelism(),
+    kernels: (values.kernels ?? 'fused') as 'fused',
     out,
     ...(limit !== undefined ? { limit } : {}),
-    verbose: verbose as 0 | 1 | 2,
+    ...(batchNormMomentum ? { batchNormMomentum } : {}),
+    verbose: (given(values.verbose) ?? 1) as 0 | 1 | 2,
     ...(distributed ? { distributed } : {}),
   });
   if (result === null) return 0;  // another rank than 0: rank 0 reports
@@ -151,6 +188,18 @@ async function train(argv: string[]): Promise<number> {
   }
   console.log(`\nReport: ${result.html}\nResults: ${result.json}\nModels: ${result.dir}/*.pt`);
   return 0;
+}
+
+/** The settings --quick chose (flags given win), printed before it starts. */
+function quickSettings(values: TrainValues, limit: number, epochs: number, batchSize: number, model: string): string {
+  const steps = Number.isInteger(epochs) && Number.isInteger(batchSize) && batchSize > 0 ? Math.ceil(limit / batchSize) * epochs : undefined;
+  const cnn = model !== 'resnet';
+  const momentum = values['batch-norm-momentum'] !== undefined ? `batchNormMomentum ${values['batch-norm-momentum']} (--batch-norm-momentum)`
+    : cnn ? `the CNN with batchNormMomentum ${QUICK.cnnMomentum} instead of Keras's 0.99, whose moving statistics need about 1,000 steps ` +
+      `to settle${steps !== undefined ? ` (this run has ${steps})` : ''}${model === 'both' ? "; the ResNet keeps Keras's 0.99 (its one BatchNorm, on the images, settles fast)" : ''}`
+      : "the ResNet with Keras's batchNormMomentum 0.99";
+  return `--quick: a first look on ${limit.toLocaleString('en-US')} training images${values.limit !== undefined ? ' (--limit)' : ''}, ${epochs} epochs` +
+    `${values.epochs !== undefined ? ' (--epochs)' : ''}; ${momentum}. The report labels it a subset run.`;
 }
 
 /** --images DIR [--image-size HxW] [--channels 1|3]. */
@@ -240,6 +289,11 @@ async function launch(values: TrainValues): Promise<number> {
   return result.exitCode;
 }
 
+function help(): number {
+  console.log(HELP);
+  return 0;
+}
+
 async function main(): Promise<number> {
   const [command, ...rest] = process.argv.slice(2);
   switch (command) {
@@ -250,7 +304,8 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'dataset': {
-      const { values } = parseArgs({ args: rest, options: { source: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' } }, strict: true });
+      const { values } = parseArgs({ args: rest, options: { source: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+      if (values.help) return help();
       const result = await buildDataset({
         ...(values.source ? { sourceDir: values.source } : {}),
         outDir: values.out ?? join(packageRoot, 'data'),
@@ -260,6 +315,7 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'report': {
+      if (rest[0] === '--help' || rest[0] === '-h') return help();
       const dir = rest[0];
       if (!dir) throw new UsageError('report expects a run folder: torchfit report runs/<timestamp>');
       const input = await readReportInput(join(dir, 'results.json'));
@@ -268,7 +324,8 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'summary': {
-      const { values } = parseArgs({ args: rest, options: { model: { type: 'string' }, depth: { type: 'string' }, layers: { type: 'string' } }, strict: true });
+      const { values } = parseArgs({ args: rest, options: { model: { type: 'string' }, depth: { type: 'string' }, layers: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+      if (values.help) return help();
       if (values.layers !== undefined) {
         const file = JSON.parse(await readFile(values.layers, 'utf8')) as { layers?: unknown; inputShape?: [number, number, number]; numClasses?: number };
         const { summary } = describeModel({ layers: file.layers as LayerSpec[] }, { inputShape: file.inputShape, numClasses: file.numClasses });
@@ -305,7 +362,8 @@ main().then(
       console.error(`torchfit: ${(error as Error).message}\nRun 'torchfit --help' for the options.`);
       process.exitCode = 2;
     } else if (error instanceof TorchfitError) {
-      console.error(`torchfit: ${error.message} [${error.code}]`);
+      const flag = error instanceof InvalidOptionError ? FLAG_OF[error.option] : undefined;
+      console.error(`torchfit: ${error.message}${flag ? ` (${flag})` : ''} [${error.code}]`);
       process.exitCode = 1;
     } else {
       console.error(error);

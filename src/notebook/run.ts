@@ -19,7 +19,7 @@ import { info } from '../torch/info.js';
 import type { DistributedOptions } from '../torch/distributed.js';
 import type { Model } from '../torch/model.js';
 import type { OptimizerOptions } from '../torch/options.js';
-import { trainModel } from '../torch/train.js';
+import { checkTrainOptions, trainModel, type TrainOptions } from '../torch/train.js';
 
 export interface NotebookOptions {
   data: string;
@@ -43,6 +43,8 @@ export interface NotebookOptions {
   out: string;
   /** Train on the first N training images only (and evaluate on N/4), for a first look. */
   limit?: number;
+  /** trainModel's batchNormMomentum per model (Keras's terms; default 0.99). */
+  batchNormMomentum?: Partial<Record<'cnn' | 'resnet', number>>;
   verbose: 0 | 1 | 2;
   log?: (line: string) => void;
   /**
@@ -81,6 +83,9 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
   const log = options.log ?? ((line: string) => console.log(line));
   const rank = options.distributed?.rank ?? 0;
   const writer = rank === 0;
+  // Every training option is checked (by trainModel's own rules) before the data is read.
+  // (`validation` stands for the validation split every run has.)
+  for (const kind of options.models) checkTrainOptions({ ...trainOptionsFor(kind, options, writer), validation: {} as never });
   const runtime = info();
   const loadStart = performance.now();
   const source = options.images?.dir ?? options.data;
@@ -94,10 +99,7 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
   const val = subset(dataset, labels, split.val, evalLimit);
   const test = subset(dataset, labels, split.test, evalLimit);
   log(`x_train ${shape(train.x)}, x_val ${shape(val.x)}, x_test ${shape(test.x)}` + (options.limit ? ` (--quick/--limit subset)` : ''));
-  if (options.limit !== undefined && options.models.includes('cnn')) {
-    // PARITY.md: with Keras's BatchNorm momentum the moving statistics lag for ~1,000 steps.
-    log('Note: on a subset this short the CNN\'s validation accuracy lags its training accuracy (BatchNorm momentum 0.99, as in Keras); the full run catches up after the first epochs.');
-  }
+  const subsetRun = subsetOf(train.y.length, split.train.length, options.epochs);
 
   let heldOut: { x: NdArray; y: Int32Array } | undefined;
   if (writer && !options.images && options.heldOut && existsSync(options.heldOut)) {
@@ -113,27 +115,11 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
   for (const kind of options.models) {
     const name = kind === 'cnn' ? MODEL_NAMES.cnn : `${MODEL_NAMES.resnet} depth ${options.depth}`;
     log(`\n=== ${name} ===`);
-    const optimizer: OptimizerOptions = {
-      name: options.optimizer ?? (kind === 'cnn' ? 'sgd' : 'adam'),
-      ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
-    };
     const result = await trainModel({
-      model: kind === 'cnn' ? 'cnn' : { kind: 'resnet', depth: options.depth },
+      ...trainOptionsFor(kind, options, writer),
       train,
       validation: val,
       numClasses: dataset.classNames?.length ?? 5,
-      epochs: options.epochs,
-      batchSize: options.batchSize,
-      optimizer,
-      // The notebook stops the CNN early on val_loss; its ResNet runs every epoch.
-      earlyStopping: kind === 'cnn' ? { monitor: 'val_loss', patience: options.patience } : false,
-      seed: options.seed,
-      device: options.device,
-      threads: options.threads,
-      // One progress display is enough: the ranks share one history.
-      verbose: writer ? options.verbose : 0,
-      ...(options.distributed ? { distributed: options.distributed } : {}),
-      ...(options.kernels ? { kernels: options.kernels } : {}),
     });
     const model = result.model;
     if (!writer) {
@@ -153,7 +139,8 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
       log(`${name} held-out accuracy: ${(e.accuracy * 100).toFixed(2)} % on ${heldOut.y.length} images`);
     }
     await model.save(join(dir, `${kind}.pt`));
-    runs.push(toReportRun(name, model, result, testEval, { yTrue: test.y, yPred }, heldOutEval, heldOutPredictions));
+    runs.push({ ...toReportRun(name, model, result, testEval, { yTrue: test.y, yPred }, heldOutEval, heldOutPredictions),
+      ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}), ...(subsetRun ? { subset: subsetRun } : {}) });
     model.dispose();
   }
 
@@ -182,6 +169,40 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
   };
   const files = await writeReport(report, dir);
   return { dir, html: files.html, json: files.json, report };
+}
+
+/** trainModel's options for one of the notebook's models, without the data. */
+function trainOptionsFor(kind: 'cnn' | 'resnet', options: NotebookOptions, writer: boolean): Omit<TrainOptions, 'train'> {
+  const optimizer: OptimizerOptions = {
+    name: options.optimizer ?? (kind === 'cnn' ? 'sgd' : 'adam'),
+    ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
+  };
+  const momentum = options.batchNormMomentum?.[kind];
+  return {
+    model: kind === 'cnn' ? 'cnn' : { kind: 'resnet', depth: options.depth },
+    epochs: options.epochs,
+    batchSize: options.batchSize,
+    optimizer,
+    // The notebook stops the CNN early on val_loss; its ResNet runs every epoch.
+    earlyStopping: kind === 'cnn' ? { monitor: 'val_loss', patience: options.patience } : false,
+    seed: options.seed,
+    device: options.device,
+    threads: options.threads,
+    // One progress display is enough: the ranks share one history.
+    verbose: writer ? options.verbose : 0,
+    ...(options.distributed ? { distributed: options.distributed } : {}),
+    ...(options.kernels ? { kernels: options.kernels } : {}),
+    ...(momentum !== undefined ? { batchNormMomentum: momentum } : {}),
+  };
+}
+
+/** The notebook trains 25 epochs on its whole training split; a run with fewer of either is a subset. */
+export const NOTEBOOK_EPOCHS = 25;
+function subsetOf(images: number, allImages: number, epochs: number): string | undefined {
+  if (images >= allImages && epochs >= NOTEBOOK_EPOCHS) return undefined;
+  const n = (x: number) => x.toLocaleString('en-US');
+  return `${images < allImages ? `${n(images)} of ${n(allImages)}` : `all ${n(allImages)}`} training images, ` +
+    `${epochs < NOTEBOOK_EPOCHS ? `${epochs} of ${NOTEBOOK_EPOCHS}` : String(epochs)} epochs`;
 }
 
 function toReportRun(

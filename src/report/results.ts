@@ -135,6 +135,15 @@ export function checkReportInput(input: unknown, path = 'input'): asserts input 
     const t = run.timings;
     if (!isObject(t)) throw new InvalidOptionError(`${at}.timings`, '{ msPerStep, secondsPerEpoch, totalSeconds }', t);
     for (const k of ['msPerStep', 'secondsPerEpoch', 'totalSeconds']) num(`${at}.timings.${k}`, t[k], { min: 0 });
+    if (run.warnings !== undefined) {
+      if (!Array.isArray(run.warnings)) throw new InvalidOptionError(`${at}.warnings`, 'an array of { code, message }', run.warnings);
+      run.warnings.forEach((w: unknown, j) => {
+        if (!isObject(w)) throw new InvalidOptionError(`${at}.warnings[${j}]`, '{ code, message }', w);
+        str(`${at}.warnings[${j}].code`, w.code);
+        str(`${at}.warnings[${j}].message`, w.message);
+      });
+    }
+    if (run.subset !== undefined) str(`${at}.subset`, run.subset);
   });
   if (input.environment !== undefined) {
     const e = input.environment;

@@ -51,6 +51,20 @@ export interface ReportRun {
   /** The training options as given (shown as a table and kept in results.json). */
   options: Record<string, unknown>;
   timings: ReportTimings;
+  /** trainModel's warnings for this run (e.g. the BatchNorm lag), shown beside its curves. */
+  warnings?: ReportWarning[];
+  /**
+   * Set when the run trained on fewer images or epochs than the notebook's, saying how many
+   * ('4,000 of 48,600 training images, 2 of 25 epochs'): the comparison then labels it a
+   * subset instead of scoring it against the notebook's full-run figures.
+   */
+  subset?: string;
+}
+
+/** A warning of a training run, as trainModel gives it ({ code, message }). */
+export interface ReportWarning {
+  code: string;
+  message: string;
 }
 
 /** The data set the runs were trained on. */

@@ -226,6 +226,16 @@ function describeOptions(resolved: ReturnType<typeof resolveOptions>, numClasses
   };
 }
 
+/**
+ * Checks trainModel's options that do not depend on the data (everything resolveOptions
+ * checks, and the device), so that a caller about to load a large data set fails first.
+ * @internal
+ */
+export function checkTrainOptions(options: Omit<TrainOptions, 'train'>): void {
+  const resolved = resolveOptions(options as TrainOptions);
+  checkedDevice(resolved.config.device, native().info());
+}
+
 /** The device to train on, refused before any data is read when this machine cannot provide it. */
 function checkedDevice(wanted: string, runtime: { cudaAvailable: boolean; cudaCompiled: boolean }): string {
   const device = resolveDevice(wanted, runtime.cudaAvailable);

@@ -80,13 +80,14 @@ export function batchNormLagWarning(run: BatchNormLagInput): TrainWarning | unde
   const needed = batchNormSettlingSteps(momentum);
   if (!(trainAccuracy - valAccuracy > BATCH_NORM_LAG_GAP) || steps >= needed) return undefined;
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
+  const count = (n: number) => n.toLocaleString('en-US');
   const lower = run.preset ? 'lower batchNormMomentum (0.9 settles within about 100 steps)'
     : "lower the batchNormalization layers' momentum (0.9 settles within about 100 steps)";
   return {
     code: 'WARN_BATCH_NORM_LAG',
-    message: `Validation accuracy ${pct(valAccuracy)} is far below training accuracy ${pct(trainAccuracy)} after only ${steps} ` +
+    message: `Validation accuracy ${pct(valAccuracy)} is far below training accuracy ${pct(trainAccuracy)} after only ${count(steps)} ` +
       `optimizer steps. BatchNorm's moving statistics, which validation and prediction use, follow the batches with ` +
-      `momentum ${momentum} and need about ${needed} steps to settle; until then the model predicts poorly on new images ` +
+      `momentum ${momentum} and need about ${count(needed)} steps to settle; until then the model predicts poorly on new images ` +
       `although it has learned. Train longer (more epochs or images), or ${lower}.`,
   };
 }
