@@ -362,9 +362,10 @@ main().then(
       console.error(`torchfit: ${(error as Error).message}\nRun 'torchfit --help' for the options.`);
       process.exitCode = 2;
     } else if (error instanceof TorchfitError) {
+      // A flag's value the library refused is a usage error (exit code 2) like the CLI's own.
       const flag = error instanceof InvalidOptionError ? FLAG_OF[error.option] : undefined;
       console.error(`torchfit: ${error.message}${flag ? ` (${flag})` : ''} [${error.code}]`);
-      process.exitCode = 1;
+      process.exitCode = flag ? 2 : 1;
     } else {
       console.error(error);
       process.exitCode = 1;

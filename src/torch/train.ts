@@ -3,7 +3,7 @@
  */
 import { described, InvalidOptionError } from '../errors.js';
 import { chooseBackend } from './distributed.js';
-import { checkImageSizeFor } from './image-size.js';
+import { checkImageSizeFor, layersImageSizeError } from './image-size.js';
 import { checkDataFormat, checkLabelRange, prepareImages, prepareLabels } from './inputs.js';
 import { runJob } from './job.js';
 import { Model } from './model.js';
@@ -121,7 +121,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
 
   const resume = options.resume;
   const batchNormMomentum = presetMomentum(resolved, resume);
-  const modelSpec = nativeModelSpec(resolved.model, numClasses, [trainX.shape[1]!, trainX.shape[2]!, trainX.shape[3]!], batchNormMomentum);
+  const modelSpec = specWithSizeHint(resolved.model, numClasses, trainX.shape, batchNormMomentum);
   const distributed = resolved.distributed ? chooseBackend(resolved.distributed, device, runtime) : undefined;
 
   if (resume !== undefined) {
@@ -286,4 +286,15 @@ function describeDataOptions(resolved: ReturnType<typeof resolveOptions>, splitA
     ...(sampleWeighted ? { sampleWeight: 'per image' } : {}),
     ...(resolved.model.kind !== 'layers' ? { batchNormMomentum } : {}),
   };
+}
+
+/** The native model spec; a layers model refused at a too-small image names the smallest size it takes. */
+function specWithSizeHint(model: ReturnType<typeof resolveOptions>['model'], numClasses: number, shape: number[], batchNormMomentum: number): NativeModelSpec {
+  const [, channels, height, width] = shape as [number, number, number, number];
+  try {
+    return nativeModelSpec(model, numClasses, [channels, height, width], batchNormMomentum);
+  } catch (error) {
+    if (model.kind !== 'layers') throw error;
+    throw layersImageSizeError(error, (h, w) => nativeModelSpec(model, numClasses, [channels, h, w]), height, width, 'train.x.shape');
+  }
 }
