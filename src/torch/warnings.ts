@@ -81,14 +81,16 @@ export function batchNormLagWarning(run: BatchNormLagInput): TrainWarning | unde
   if (!(trainAccuracy - valAccuracy > BATCH_NORM_LAG_GAP) || steps >= needed) return undefined;
   const pct = (x: number) => `${(x * 100).toFixed(1)} %`;
   const count = (n: number) => n.toLocaleString('en-US');
-  const lower = run.preset ? 'lower batchNormMomentum (0.9 settles within about 100 steps)'
-    : "lower the batchNormalization layers' momentum (0.9 settles within about 100 steps)";
+  // A lower momentum to suggest: the first of these below the one used.
+  const suggestion = [0.9, 0.8, 0.5].find((m) => m < momentum);
+  const what = run.preset ? 'batchNormMomentum' : "the batchNormalization layers' momentum";
+  const lower = suggestion === undefined ? '' : `, or lower ${what} (${suggestion} settles within about ${count(batchNormSettlingSteps(suggestion))} steps)`;
   return {
     code: 'WARN_BATCH_NORM_LAG',
     message: `Validation accuracy ${pct(valAccuracy)} is far below training accuracy ${pct(trainAccuracy)} after only ${count(steps)} ` +
       `optimizer steps. BatchNorm's moving statistics, which validation and prediction use, follow the batches with ` +
       `momentum ${momentum} and need about ${count(needed)} steps to settle; until then the model predicts poorly on new images ` +
-      `although it has learned. Train longer (more epochs or images), or ${lower}.`,
+      `although it has learned. Train longer (more epochs or images)${lower}.`,
   };
 }
 
