@@ -33,7 +33,7 @@ Commands:
   report <run-dir>   re-render <run-dir>/report.html from its results.json
   summary            print a model's Keras-style summary (--model, --depth, or --layers FILE.json:
                      { layers, inputShape?: [h, w, c], numClasses? } of the layers API)
-  build              build the native addon in place (after an install that skipped scripts)
+  build              compile the native addon against this system's libtorch (when the prebuilt one does not fit)
 
 train options (defaults are the notebook's):
   --data PATH          dataset .npy (default data/fashion_mnist_dataset_train.npy)
@@ -339,7 +339,7 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'build': {
-      const result = spawnSync(process.execPath, [join(packageRoot, 'scripts', 'build-native.mjs')], { stdio: 'inherit' });
+      const result = spawnSync(process.execPath, [join(packageRoot, 'scripts', 'build', 'build-native.mjs')], { stdio: 'inherit' });
       return result.status ?? 1;
     }
     case undefined:

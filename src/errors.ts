@@ -110,6 +110,19 @@ export class ImageFolderError extends TorchfitError {
   }
 }
 
+/**
+ * An optional package a feature needs is not installed: the report's figure renderers (vega,
+ * vega-lite, resvg, viz.js, pngjs) after `npm install --omit=optional`. `packages` lists what to
+ * install; the message gives the npm command.
+ */
+export class MissingDependencyError extends TorchfitError {
+  readonly packages: string[];
+  constructor(message: string, packages: string[], options?: { cause?: unknown }) {
+    super('ERR_MISSING_DEPENDENCY', message, options);
+    this.packages = packages;
+  }
+}
+
 /** The operation was cancelled through an AbortSignal. */
 export class AbortError extends TorchfitError {
   constructor(message = 'The operation was aborted') {

@@ -1,7 +1,7 @@
 import test from 'ava';
 
 import { AbortError, liveTensors, trainModel } from '../dist/index.js';
-import { realImages } from './_torch-helpers.js';
+import { realImages } from './support/data.js';
 
 test.serial('abort mid-epoch rejects with AbortError within a batch and frees the tensors', async (t) => {
   const train = await realImages(2048);
@@ -50,7 +50,8 @@ test('abort during validation rejects too', async (t) => {
 test('abort during evaluate', async (t) => {
   const train = await realImages(256);
   const { model } = await trainModel({ model: { kind: 'resnet', depth: 2 }, train, epochs: 1, threads: 1 });
-  const big = await realImages(20000, 20000);
+  // Any long evaluation will do: 14,000 images of the test slice.
+  const big = await realImages(14_000);
   const controller = new AbortController();
   const promise = model.evaluate(big.x, big.y, { batchSize: 64, signal: controller.signal });
   setTimeout(() => controller.abort(), 20);

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 import { InvalidOptionError, Model, trainModel } from '../dist/index.js';
 import { batchNormLagWarning, batchNormSettlingSteps } from '../dist/torch/warnings.js';
-import { realImages } from './_torch-helpers.js';
+import { realImages } from './support/data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-bn-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
@@ -75,8 +75,8 @@ test('the ResNet on the convolution engine honours the momentum as its plain pat
 });
 
 test('a short CNN run with Keras\'s momentum warns about the BatchNorm lag, with its figures; 0.9 does not', async (t) => {
-  const train = await realImages(4000, 20000);
-  const validation = await realImages(500, 30000);
+  const train = await realImages(4000, 10000);
+  const validation = await realImages(300, 30000);
   const seen = [];
   const keras = await trainModel({ model: 'cnn', train, validation, epochs: 2, batchSize: 128, threads: 2, onWarning: (w) => seen.push(w) });
   const h = keras.history;

@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { CheckpointError, InvalidOptionError, Model, trainModel } from '../dist/index.js';
-import { realImages } from './_torch-helpers.js';
-import { PYTHON, pythonHas } from './fixtures/data-python.js';
+import { realImages } from './support/data.js';
+import { needs, python } from './support/conditional.js';
+import { PYTHON } from './support/python.js';
 
 const DIST = new URL('../dist/index.js', import.meta.url).href;
-const INTEROP = fileURLToPath(new URL('../scripts/reference/interop.py', import.meta.url));
+const INTEROP = fileURLToPath(new URL('../reference/interop.py', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-ckpt-crash-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -153,7 +154,7 @@ test.serial('resuming a checkpoint of another architecture gives InvalidOptionEr
   loaded.dispose();
 });
 
-const hasTorch = pythonHas('torch', 'numpy');
+const withTorch = needs(python('torch', 'numpy'));
 
 async function pythonVariants() {
   const train = await realImages(256);
@@ -169,13 +170,8 @@ async function pythonVariants() {
   return { variants: JSON.parse(readFileSync(out, 'utf8')), probe, expected };
 }
 
-test.serial('checkpoints altered with Python torch.save give CheckpointError naming the entry or field', async (t) => {
+withTorch.serial('checkpoints altered with Python torch.save give CheckpointError naming the entry or field', async (t) => {
   t.timeout(120_000);
-  if (!hasTorch) {
-    t.log(`${PYTHON} has no torch: skipped`);
-    t.pass();
-    return;
-  }
   const { variants, probe, expected } = await pythonVariants();
   t.true(variants.length >= 10);
   for (const v of variants.filter((x) => x.error !== null)) {
@@ -196,12 +192,8 @@ test.serial('checkpoints altered with Python torch.save give CheckpointError nam
 
 // Python's torch.load + torch.save turns the c10::List<Tensor> of optimizer slots into a generic list;
 // our reader (src/torch/checkpoint-read.ts) accepts both.
-test.serial('a checkpoint re-saved by Python with its optimizer state loads', async (t) => {
+withTorch.serial('a checkpoint re-saved by Python with its optimizer state loads', async (t) => {
   t.timeout(120_000);
-  if (!hasTorch) {
-    t.fail(`${PYTHON} has no torch`);
-    return;
-  }
   const { variants, probe, expected } = await pythonVariants();
   const resaved = variants.find((v) => v.name === 'resaved-with-optimizer');
   const loaded = await Model.load(resaved.path);

@@ -2,9 +2,11 @@
 // call them, and the addon does not even import them (checked with nm on the built binary).
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+
+import { command, file, needs } from './support/conditional.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const READERS = /pickle_load|PyTorchStreamReader|torch::load\b|jit::load\b|Unpickler|caffe2::serialize/;
@@ -24,8 +26,7 @@ test('no native source calls libtorch\'s checkpoint readers', (t) => {
 });
 
 const addon = process.env.TORCHFIT_ADDON ?? join(ROOT, 'build', 'Release', 'torchfit.node');
-const hasNm = spawnSync('nm', ['--version']).status === 0;
-(existsSync(addon) && hasNm ? test : test.skip)('the built addon imports none of libtorch\'s readers (nm -D)', (t) => {
+needs(file(addon, 'no addon built there; TORCHFIT_ADDON names another'), command('nm'))('the built addon imports none of libtorch\'s readers (nm -D)', (t) => {
   const r = spawnSync('nm', ['-D', '-C', '--undefined-only', addon], { encoding: 'utf8', maxBuffer: 64 << 20 });
   t.is(r.status, 0, r.stderr);
   const imported = r.stdout.split('\n').filter((l) => READERS.test(l));

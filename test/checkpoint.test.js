@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { CheckpointError, Model, trainModel } from '../dist/index.js';
-import { realImages } from './_torch-helpers.js';
+import { realImages } from './support/data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-ckpt-'));
 

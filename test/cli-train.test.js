@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { info } from '../dist/index.js';
-import { root } from './_torch-helpers.js';
+import { testIf } from './support/conditional.js';
+import { root } from './support/data.js';
 
 const cli = (...args) => spawnSync(process.execPath, [join(root, 'dist', 'cli.js'), ...args], { encoding: 'utf8', cwd: root });
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-cli-'));
@@ -35,7 +36,7 @@ test('train --help prints the usage', (t) => {
   }
 });
 
-(info().cudaCompiled ? test.skip : test)('--device cuda on a build without CUDA fails before loading data', (t) => {
+testIf(!info().cudaCompiled, 'this libtorch has CUDA')('--device cuda on a build without CUDA fails before loading data', (t) => {
   const r = cli('train', '--device', 'cuda', '--data', join(dir, 'missing.npy'));
   t.is(r.status, 2);
   t.is(r.stderr.trim(), "torchfit: Invalid option device: expected 'cpu' or 'auto' (this libtorch was built without CUDA), received \"cuda:0\" (--device) [ERR_INVALID_OPTION]");

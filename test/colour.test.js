@@ -3,7 +3,7 @@
 import test from 'ava';
 
 import { trainModel } from '../dist/index.js';
-import { realImages } from './_torch-helpers.js';
+import { realImages } from './support/data.js';
 
 /** (N, H, W) grey -> (N, H, W, 3): pixel * colour, colour uniform in [0.25, 1]^3 per image (LCG, seeded). */
 function tint(x, seed) {

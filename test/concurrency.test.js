@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { liveTensors, Model, TorchfitError, trainModel } from '../dist/index.js';
-import { realImages, withoutTimings } from './_torch-helpers.js';
+import { realImages, withoutTimings } from './support/data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-concurrency-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));

@@ -6,22 +6,19 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { DATASET_FILES, DEFAULT_GROUPING, buildDataset, loadDataset, readIdxImages, saveNpy } from '../dist/data/index.js';
 import { DatasetError, InvalidOptionError } from '../dist/errors.js';
-import { pythonHas, pyJson } from './fixtures/data-python.js';
+import { file, needs, python } from './support/conditional.js';
+import { idxFile } from './support/idx-writer.js';
+import { pyJson } from './support/python.js';
 
 const SOURCE = '/usr/share/datasets/fashion-mnist';
-const HAS_SOURCE = existsSync(join(SOURCE, 'train-images-idx3-ubyte.gz'));
+const source = file(join(SOURCE, 'train-images-idx3-ubyte.gz'), 'apt-get install dataset-fashion-mnist');
 const tmp = await mkdtemp(join(tmpdir(), 'torchfit-dataset-'));
 test.after.always(() => rm(tmp, { recursive: true, force: true }));
 
 /** A tiny Fashion-MNIST-like source folder: `n` images of `size`x`size` with labels `labels(i)`. */
 async function fakeSource(dir, { nTrain = 20, nTest = 10, size = 28, label = (i) => i % 10 } = {}) {
   await mkdir(dir, { recursive: true });
-  const write = async (name, magic, dims, data) => {
-    const h = Buffer.alloc(4 + 4 * dims.length);
-    h.writeUInt32BE(magic, 0);
-    dims.forEach((d, i) => h.writeUInt32BE(d, 4 + 4 * i));
-    await writeFile(join(dir, name), gzipSync(Buffer.concat([h, Buffer.from(data)])));
-  };
+  const write = (name, magic, dims, data) => writeFile(join(dir, name), gzipSync(idxFile(magic, dims, data)));
   for (const [prefix, n] of [['train', nTrain], ['t10k', nTest]]) {
     const pixels = Uint8Array.from({ length: n * size * size }, (_, i) => (i * 7) % 256);
     await write(`${prefix}-images-idx3-ubyte.gz`, 0x803, [n, size, size], pixels);
@@ -41,8 +38,7 @@ async function realDataset() {
   return real;
 }
 
-test('builds the notebook-format files from the real Fashion-MNIST, 12,000 / 2,000 images per class', async (t) => {
-  if (!HAS_SOURCE) return t.log(`skipped: ${SOURCE} is not installed (apt-get install dataset-fashion-mnist)`);
+needs(source)('builds the notebook-format files from the real Fashion-MNIST, 12,000 / 2,000 images per class', async (t) => {
   const { outDir, result } = await realDataset();
   t.true(result.built);
   t.deepEqual(result.counts, { train: [12000, 12000, 12000, 12000, 12000], test: [2000, 2000, 2000, 2000, 2000] });
@@ -65,9 +61,7 @@ test('builds the notebook-format files from the real Fashion-MNIST, 12,000 / 2,0
   t.deepEqual(await readdir(outDir), [DATASET_FILES.test, DATASET_FILES.train].sort(), 'no temporary files left behind');
 });
 
-test("numpy loads our files exactly as the notebook does and sees the same data", async (t) => {
-  if (!HAS_SOURCE) return t.log(`skipped: ${SOURCE} is not installed`);
-  if (!pythonHas('numpy')) return t.log('skipped: /usr/bin/python3 cannot import numpy');
+needs(source, python('numpy'))("numpy loads our files exactly as the notebook does and sees the same data", async (t) => {
   const { outDir } = await realDataset();
   const got = pyJson(`
 import sys, json, gzip, hashlib, numpy as np

@@ -1,12 +1,12 @@
 // Data-parallel training over c10d/Gloo: ranks as separate processes on 127.0.0.1
-// (test/fixtures/distributed/rank.mjs), plus option checks and failures in-process.
+// (test/support/distributed-rank.mjs), plus option checks and failures in-process.
 import test from 'ava';
 
 import { distributedFromEnv, DistributedError, info, InvalidOptionError, trainModel } from '../dist/index.js';
 import { chooseBackend, resolveDistributed } from '../dist/torch/distributed.js';
 import { _dataParallelProbe } from '../dist/torch/distributed-probe.js';
-import { freePort, spawnRank } from './_distributed-helpers.js';
-import { realImages } from './_torch-helpers.js';
+import { freePort, spawnRank } from './support/distributed.js';
+import { realImages } from './support/data.js';
 
 const images = (n) => ({ dtype: 'float32', shape: [n, 28, 28], data: new Float32Array(n * 784) });
 const labels = (n) => Int32Array.from({ length: n }, (_, i) => i % 5);
@@ -103,7 +103,7 @@ test('2 ranks of the CNN match 1 process with the same global batch, and agree w
   // the data-parallel mechanics differ, BatchNorm's per-rank batch statistics above all.
   // 750 steps, the last epoch at a tenth of the learning rate, so that BatchNorm's moving
   // statistics (momentum 0.99) catch up with the weights and validation accuracy settles
-  // (PARITY.md); seeds 3 to 6 gave differences of 0.1 to 0.9 points.
+  // (docs/parity.md); seeds 3 to 6 gave differences of 0.1 to 0.9 points.
   const learningRates = [0.05, 0.05, 0.005];
   const common = { model: 'cnn', epochs: 3, seed: 3, threads: 1, earlyStopping: false, optimizer: { name: 'sgd', learningRate: 0.05 } };
   const data = { trainN: 8000, valN: 2000, valStart: 50_000 };

@@ -1,10 +1,14 @@
 import test from 'ava';
 
-import { trainModel } from '../dist/index.js';
-import { native } from '../dist/torch/native.js';
-import { realImages } from './_torch-helpers.js';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
-const trace = (values, options = {}) => native().earlyStoppingTrace({ mode: 'min', patience: 3, minDelta: 0, ...options }, values);
+import { earlyStopping, Model, modelCheckpoint, trainModel } from '../dist/index.js';
+import { native } from '../dist/torch/native.js';
+import { realImages } from './support/data.js';
+
+const trace = (values, options = {}) => native()._earlyStoppingTrace({ mode: 'min', patience: 3, minDelta: 0, ...options }, values);
 
 test('stops after `patience` epochs without improvement (Keras semantics)', (t) => {
   // best at index 1; indices 2, 3, 4 do not improve: wait reaches 3 at index 4.
@@ -38,4 +42,30 @@ test('trainModel stops early and reports the 1-based epoch', async (t) => {
   t.is(result.bestEpoch, 1);
   t.is(result.history.epoch.length, 2);
   result.model.dispose();
+});
+
+test('earlyStopping() in callbacks: startFromEpoch, baseline and restoreBestWeights in real runs', async (t) => {
+  const { x, y } = await realImages(512);
+  const dir = mkdtempSync(join(tmpdir(), 'torchfit-es-'));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  // The training loss falls every epoch: in mode 'max' the first watched epoch stays the best.
+  const run = async (options, extra = []) => {
+    const r = await trainModel({ model: { kind: 'resnet', depth: 2 }, train: { x, y }, epochs: 6, batchSize: 128, threads: 1,
+      callbacks: [...extra, earlyStopping({ monitor: 'loss', mode: 'max', ...options })] });
+    return r;
+  };
+  const late = await run({ patience: 1, startFromEpoch: 2 });
+  t.deepEqual([late.stoppedEpoch, late.stopReason, late.bestEpoch], [4, 'earlyStopping', 3], 'epochs 1 and 2 are not watched');
+  late.model.dispose();
+  const plain = await run({ patience: 2 });
+  const baseline = await run({ patience: 2, baseline: 100 });
+  t.deepEqual([plain.stoppedEpoch, baseline.stoppedEpoch], [3, 2], 'an epoch that misses the baseline does not restart the wait');
+  plain.model.dispose();
+  baseline.model.dispose();
+  const restored = await run({ patience: 1, restoreBestWeights: true }, [modelCheckpoint({ path: join(dir, 'm-{epoch}.pt'), monitor: 'loss' })]);
+  t.deepEqual([restored.stoppedEpoch, restored.restoredBestWeights], [2, true]);
+  const best = await Model.load(join(dir, 'm-1.pt'));
+  t.deepEqual((await restored.model.predict(x)).data, (await best.predict(x)).data, "the returned model has epoch 1's weights");
+  best.dispose();
+  restored.model.dispose();
 });

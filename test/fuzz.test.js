@@ -1,7 +1,7 @@
 // Fuzzing the .npy reader and restricted unpickler: mutated, truncated and random inputs built from valid
 // files (plain arrays, pickled dicts, the dataset format) must parse to well-formed values or be refused
 // with NpyFormatError / PickleSecurityError: never a TypeError, RangeError or hang.
-// scripts/fuzz-long.mjs runs the same generators for minutes; set FUZZ_SEED to replay a failure.
+// `npm run fuzz` (scripts/long/fuzz-npy.mjs) runs the same generators for minutes; set FUZZ_SEED to replay a failure.
 import test from 'ava';
 import fc from 'fast-check';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { DatasetError, loadDataset, loadNpy, NpyFormatError, PickleSecurityError } from '../dist/index.js';
-import { classify, FuzzFinding, fuzzInput, fuzzSeeds } from '../scripts/fuzz-long.mjs';
+import { classify, FuzzFinding, fuzzInput, fuzzSeeds } from './support/npy-fuzz.js';
 
 const seed = process.env.FUZZ_SEED === undefined ? undefined : Number(process.env.FUZZ_SEED);
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-fuzz-'));

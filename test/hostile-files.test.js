@@ -1,4 +1,4 @@
-// Hostile .npy files (scripts/make-hostile-corpus.mjs) must be refused with our typed errors: no code
+// Hostile .npy files (test/support/hostile-corpus.js; committed by scripts/fixtures/hostile-corpus.mjs) must be refused with our typed errors: no code
 // runs (the canary file their payloads would create never appears), no unbounded allocation, no crash.
 import test from 'ava';
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -8,8 +8,12 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
 import * as torchfit from '../dist/index.js';
-import { buildCorpus, miniDataset, npyHeader, OP, Pickle, writeCorpus } from '../scripts/make-hostile-corpus.mjs';
-import { FIXTURES, pythonHas, py } from './fixtures/data-python.js';
+import { buildCorpus, miniDataset, writeCorpus } from './support/hostile-corpus.js';
+import { npyHeader } from './support/npy-writer.js';
+import { OP, Pickle } from './support/pickle-writer.js';
+import { needs, python } from './support/conditional.js';
+import { fixturePath } from './support/fixtures.js';
+import { py } from './support/python.js';
 
 const { loadDataset, loadNpy, parseNpy, NpyFormatError, PickleSecurityError, TorchfitError } = torchfit;
 setFlagsFromString('--expose-gc');
@@ -17,7 +21,8 @@ const gc = runInNewContext('gc');
 
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-hostile-'));
 const canary = `/tmp/torchfit-canary-${process.pid}`;
-const committed = join(FIXTURES, 'hostile');
+const committed = fixturePath('hostile');
+const withNumpy = needs(python('numpy'));
 
 test.after.always(() => {
   rmSync(dir, { recursive: true, force: true });
@@ -80,12 +85,10 @@ test.serial('every hostile file is refused with its typed error; no canary, no p
 });
 
 test('the committed fixtures are the generator output and are refused the same way', async (t) => {
-  if (!existsSync(join(committed, 'manifest.json'))) {
-    t.log(`no committed corpus at ${committed} (node scripts/make-hostile-corpus.mjs writes it)`);
-    t.pass();
-    return;
-  }
-  const manifest = JSON.parse(readFileSync(join(committed, 'manifest.json'), 'utf8'));
+  // The corpus is committed: its absence is a failure, not a reason to skip.
+  const manifestPath = join(committed, 'manifest.json');
+  t.true(existsSync(manifestPath), `${manifestPath} is missing: restore it from git or rerun node scripts/fixtures/hostile-corpus.mjs`);
+  const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'));
   const fresh = new Map(buildCorpus({ canary: manifest.canary }).map((e) => [e.name, e]));
   const files = readdirSync(committed).filter((f) => f !== 'manifest.json');
   t.deepEqual(files.sort(), manifest.entries.map((e) => e.name).sort(), 'the folder holds exactly the files of its manifest');
@@ -95,9 +98,9 @@ test('the committed fixtures are the generator output and are refused the same w
     const bytes = readFileSync(path);
     size += bytes.length;
     const expected = fresh.get(entry.name);
-    t.truthy(expected, `${entry.name} is no longer generated: rerun node scripts/make-hostile-corpus.mjs`);
+    t.truthy(expected, `${entry.name} is no longer generated: rerun node scripts/fixtures/hostile-corpus.mjs`);
     if (!expected) continue;
-    t.true(bytes.equals(expected.bytes), `${entry.name} differs from the generator's output: rerun node scripts/make-hostile-corpus.mjs`);
+    t.true(bytes.equals(expected.bytes), `${entry.name} differs from the generator's output: rerun node scripts/fixtures/hostile-corpus.mjs`);
     t.deepEqual({ ...entry, size: undefined }, { group: expected.group, name: expected.name, via: expected.via, error: expected.error, code: expected.code, message: expected.message, executes: expected.executes, size: undefined });
     await refusal(t, path, entry);
   }
@@ -115,10 +118,12 @@ test('the dataset file the truncations cut is itself valid', async (t) => {
   writeFileSync(path, mini.file);
   const d = await loadDataset(path);
   t.deepEqual(d.classNames, mini.classNames);
-  if (!pythonHas('numpy')) {
-    t.log('/usr/bin/python3 has no numpy: skipped the np.load cross-check');
-    return;
-  }
+});
+
+withNumpy('numpy reads the dataset file the truncations cut as we do', (t) => {
+  const mini = miniDataset();
+  const path = join(dir, 'mini-valid-for-numpy.npy');
+  writeFileSync(path, mini.file);
   const out = JSON.parse(py(`import json, sys, numpy as np
 d = np.load(sys.argv[1], allow_pickle=True)[()]
 print(json.dumps({'shape': list(d['features'].shape), 'dtype': str(d['features'].dtype), 'features': d['features'].ravel().tolist(), 'target': d['target'].tolist(), 'names': d['class_names']}))`, [path]));
@@ -160,12 +165,7 @@ test('allowPickle: false refuses every pickled payload before reading it', async
   t.false(existsSync(canary));
 });
 
-test("CPython's np.load(allow_pickle=True) runs the exec payloads: the corpus is genuinely hostile", (t) => {
-  if (!pythonHas('numpy')) {
-    t.log('/usr/bin/python3 has no numpy: skipped');
-    t.pass();
-    return;
-  }
+withNumpy("CPython's np.load(allow_pickle=True) runs the exec payloads: the corpus is genuinely hostile", (t) => {
   // A separate folder and canary: this is the one place where the payloads are meant to run.
   const pyDir = mkdtempSync(join(tmpdir(), 'torchfit-hostile-py-'));
   try {

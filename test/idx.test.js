@@ -1,22 +1,18 @@
 import test from 'ava';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { IDX_IMAGES_MAGIC, IDX_LABELS_MAGIC, parseIdx, readIdx, readIdxImages, readIdxLabels } from '../dist/data/index.js';
 import { DatasetError } from '../dist/errors.js';
+import { file, needs } from './support/conditional.js';
+import { idxFile } from './support/idx-writer.js';
 
 const SOURCE = '/usr/share/datasets/fashion-mnist';
 const tmp = await mkdtemp(join(tmpdir(), 'torchfit-idx-'));
 test.after.always(() => rm(tmp, { recursive: true, force: true }));
 
-function idx(magic, dims, data) {
-  const h = Buffer.alloc(4 + 4 * dims.length);
-  h.writeUInt32BE(magic, 0);
-  dims.forEach((d, i) => h.writeUInt32BE(d, 4 + 4 * i));
-  return Buffer.concat([h, Buffer.from(data)]);
-}
+const idx = idxFile;
 
 test('parses images and labels, gzipped or not', async (t) => {
   const images = idx(IDX_IMAGES_MAGIC, [2, 2, 3], [0, 1, 2, 3, 4, 5, 250, 251, 252, 253, 254, 255]);
@@ -49,8 +45,7 @@ test('bad magic numbers, dimensions and lengths raise DatasetError naming the fi
   await t.throwsAsync(readIdxLabels(join(tmp, 'missing.gz')), { instanceOf: DatasetError, message: /cannot read the IDX file/ });
 });
 
-test("Debian's Fashion-MNIST files read with the expected shapes", async (t) => {
-  if (!existsSync(join(SOURCE, 'train-labels-idx1-ubyte.gz'))) return t.log(`skipped: ${SOURCE} is not installed (apt-get install dataset-fashion-mnist)`);
+needs(file(join(SOURCE, 'train-labels-idx1-ubyte.gz'), 'apt-get install dataset-fashion-mnist'))("Debian's Fashion-MNIST files read with the expected shapes", async (t) => {
   const [x, y, xt, yt] = await Promise.all([
     readIdxImages(join(SOURCE, 'train-images-idx3-ubyte.gz')), readIdxLabels(join(SOURCE, 'train-labels-idx1-ubyte.gz')),
     readIdxImages(join(SOURCE, 't10k-images-idx3-ubyte.gz')), readIdxLabels(join(SOURCE, 't10k-labels-idx1-ubyte.gz')),

@@ -9,7 +9,7 @@ import { crc32, deflateSync } from 'node:zlib';
 import sharp from 'sharp';
 
 import { ImageFolderError, InvalidOptionError, loadImageFolder } from '../dist/index.js';
-import { realImages } from './_torch-helpers.js';
+import { realImages } from './support/data.js';
 
 const root = mkdtempSync(join(tmpdir(), 'torchfit-folder-'));
 test.after.always(() => rmSync(root, { recursive: true, force: true }));

@@ -10,7 +10,7 @@ import { describeModel, InvalidOptionError, Model, readTorchArchive, renderImage
 import { resolveLayout } from '../dist/data/image-layout.js';
 import { minimumSide } from '../dist/torch/image-size.js';
 import { native } from '../dist/torch/native.js';
-import { dictPickle, tensorPickle, torchArchive } from './_torch-archive.js';
+import { dictPickle, tensorPickle, torchArchive } from './support/torch-archive.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-layouts-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));

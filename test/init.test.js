@@ -20,7 +20,7 @@ function stats(values) {
 }
 
 test('CNN kernels are glorot_uniform and biases zero', (t) => {
-  const w = native().initialWeights(spec('cnn'), 1);
+  const w = native()._initialWeights(spec('cnn'), 1);
   // conv2: fan_in = 32*9, fan_out = 64*9
   const limit = Math.sqrt(6 / (32 * 9 + 64 * 9));
   const s = stats(w['conv2.weight']);
@@ -33,7 +33,7 @@ test('CNN kernels are glorot_uniform and biases zero', (t) => {
 });
 
 test('ResNet kernels are he_normal truncated at 2 sigma with std sqrt(2 / fan_in)', (t) => {
-  const w = native().initialWeights(spec('resnet', 20), 3);
+  const w = native()._initialWeights(spec('resnet', 20), 3);
   const kernel = w['stacks.4.layer2.conv.weight'];  // stack 1, block 1: 32 filters x 32 x 3 x 3: fan_in = 288
   const fanIn = 32 * 9;
   const sigma = Math.sqrt(2 / fanIn) / 0.87962566103423978;
@@ -46,9 +46,9 @@ test('ResNet kernels are he_normal truncated at 2 sigma with std sqrt(2 / fan_in
 });
 
 test('the seed fixes the initial weights', (t) => {
-  const a = native().initialWeights(spec('cnn'), 7);
-  const b = native().initialWeights(spec('cnn'), 7);
-  const c = native().initialWeights(spec('cnn'), 8);
+  const a = native()._initialWeights(spec('cnn'), 7);
+  const b = native()._initialWeights(spec('cnn'), 7);
+  const c = native()._initialWeights(spec('cnn'), 8);
   t.deepEqual(a['conv1.weight'], b['conv1.weight']);
   t.notDeepEqual(a['conv1.weight'], c['conv1.weight']);
 });

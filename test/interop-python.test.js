@@ -1,5 +1,5 @@
 // Checkpoints shared with Python: our file is a torch.save-compatible zip whose state_dict loads (strict) into
-// the reference port's models (scripts/reference/models.py) and predicts the same probabilities; and weights
+// the reference port's models (reference/models.py) and predicts the same probabilities; and weights
 // written by the port load into torchfit and predict the same. Skipped when /usr/bin/python3 lacks torch.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { Model, saveNpy, trainModel } from '../dist/index.js';
-import { realImages } from './_torch-helpers.js';
-import { PYTHON, pythonHas } from './fixtures/data-python.js';
+import { realImages } from './support/data.js';
+import { needs, python } from './support/conditional.js';
+import { PYTHON } from './support/python.js';
 
-const INTEROP = fileURLToPath(new URL('../scripts/reference/interop.py', import.meta.url));
-const hasTorch = pythonHas('torch', 'numpy');
+const INTEROP = fileURLToPath(new URL('../reference/interop.py', import.meta.url));
+const withTorch = needs(python('torch', 'numpy'));
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-interop-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -46,16 +47,10 @@ function compare(t, ours, theirs, what) {
   return max;
 }
 
-const skip = (t) => {
-  t.log(`${PYTHON} has no torch/numpy: skipped`);
-  t.pass();
-};
-
 for (const choice of ['cnn', { kind: 'resnet', depth: 2 }]) {
   const name = choice === 'cnn' ? 'CNN' : 'ResNet depth 2';
-  test.serial(`our ${name} checkpoint loads into the Python port (torch.load(path)['state_dict']) with the same predictions and accuracy`, async (t) => {
+  withTorch.serial(`our ${name} checkpoint loads into the Python port (torch.load(path)['state_dict']) with the same predictions and accuracy`, async (t) => {
     t.timeout(120_000);
-    if (!hasTorch) return skip(t);
     const train = await realImages(512);
     const p = await probe();
     const { model } = await trainModel({ model: choice, train, epochs: 1, threads: 1, seed: 4 });
@@ -77,9 +72,8 @@ for (const choice of ['cnn', { kind: 'resnet', depth: 2 }]) {
 }
 
 for (const [kind, depth] of [['cnn', 0], ['resnet', 8]]) {
-  test.serial(`${kind}${depth ? ` depth ${depth}` : ''} weights written by the Python port (plain state_dict and our format) load with the same predictions`, async (t) => {
+  withTorch.serial(`${kind}${depth ? ` depth ${depth}` : ''} weights written by the Python port (plain state_dict and our format) load with the same predictions`, async (t) => {
     t.timeout(120_000);
-    if (!hasTorch) return skip(t);
     const p = await probe();
     const plain = join(dir, `python-state-dict-${kind}.pt`);
     const ours = join(dir, `python-torchfit-format-${kind}.pt`);
@@ -98,7 +92,7 @@ for (const [kind, depth] of [['cnn', 0], ['resnet', 8]]) {
     // The same weights in our format (written by Python) load, and predict what Python predicts.
     const model = await Model.load(ours);
     t.deepEqual(model.config, config);
-    t.is(model.metadata.writtenBy, 'scripts/reference/interop.py');
+    t.is(model.metadata.writtenBy, 'reference/interop.py');
     const probs = await model.predict(p.x);
     compare(t, probs.data, py.probs, `Python-written ${kind} in our format`);
     const { accuracy } = await model.evaluate(p.x, p.y);

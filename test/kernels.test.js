@@ -10,7 +10,7 @@ import test from 'ava';
 
 import { info, trainModel } from '../dist/index.js';
 import { native } from '../dist/torch/native.js';
-import { realImages } from './_torch-helpers.js';
+import { realImages } from './support/data.js';
 
 const binding = native();
 const isas = binding._kernelIsas().available;

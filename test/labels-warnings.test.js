@@ -5,7 +5,7 @@ import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 
 import { InvalidOptionError, trainModel } from '../dist/index.js';
-import { realImages, root, withoutTimings } from './_torch-helpers.js';
+import { realImages, root, withoutTimings } from './support/data.js';
 
 const resnet = { kind: 'resnet', depth: 2 };
 

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { launchRanks } from '../dist/launch/launcher.js';
-import { root } from './_torch-helpers.js';
+import { root } from './support/data.js';
 
 const ENV_LINE = 'console.log([process.env.RANK, process.env.LOCAL_RANK, process.env.WORLD_SIZE, process.env.MASTER_ADDR, process.env.MASTER_PORT].join(" "))';
 

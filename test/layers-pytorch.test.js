@@ -1,4 +1,4 @@
-// A saved layers model used from Python: the generated nn.Module (scripts/export-pytorch.mjs) loads
+// A saved layers model used from Python: the generated nn.Module (scripts/tools/export-pytorch.mjs) loads
 // the checkpoint's state_dict with strict=True and predicts the same probabilities.
 // Skipped when /usr/bin/python3 lacks torch or numpy.
 import test from 'ava';
@@ -9,11 +9,12 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import { saveNpy, trainModel } from '../dist/index.js';
-import { realImages } from './_torch-helpers.js';
-import { PYTHON, pythonHas } from './fixtures/data-python.js';
+import { realImages } from './support/data.js';
+import { needs, python } from './support/conditional.js';
+import { PYTHON } from './support/python.js';
 
-const EXPORT = fileURLToPath(new URL('../scripts/export-pytorch.mjs', import.meta.url));
-const withTorch = pythonHas('torch', 'numpy') ? test : test.skip;
+const EXPORT = fileURLToPath(new URL('../scripts/tools/export-pytorch.mjs', import.meta.url));
+const withTorch = needs(python('torch', 'numpy'));
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-export-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 

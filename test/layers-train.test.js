@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import test from 'ava';
 
 import { describeModel, Model, trainModel } from '../dist/index.js';
-import { realImages, withoutTimings } from './_torch-helpers.js';
+import { realImages, withoutTimings } from './support/data.js';
 
 const cnnTwin = { layers: describeModel('cnn').layers };
 

@@ -2,7 +2,8 @@
 // counts (worked out by hand), summaries, and the module names the native model gives them.
 import test from 'ava';
 
-import { cnnLayers, describeModel, InvalidOptionError, resolveLayers, trainModel } from '../dist/index.js';
+import { cnnLayers, describeModel, InvalidOptionError, trainModel } from '../dist/index.js';
+import { resolveLayers } from '../dist/models/resolve.js';
 import { native } from '../dist/torch/native.js';
 import { nativeModelSpec } from '../dist/models/native-spec.js';
 
@@ -159,7 +160,7 @@ test('the native model holds exactly the described parameters, under torch.nn na
   t.is(real.trainableParams + real.nonTrainableParams, described.totalParams);
   t.deepEqual(real.outputShape, [2, 5]);
   t.deepEqual(stripConfig(real.layers), stripConfig(described.summary.layers));
-  t.deepEqual(Object.keys(native().initialWeights(spec, 0)), [
+  t.deepEqual(Object.keys(native()._initialWeights(spec, 0)), [
     'layers.0.weight', 'layers.0.bias', 'layers.2.body.0.weight', 'layers.2.body.0.bias', 'layers.2.body.1.weight',
     'layers.2.body.1.bias', 'layers.2.shortcut.0.weight', 'layers.5.weight', 'layers.5.bias', 'layers.6.weight', 'layers.6.bias',
   ]);
@@ -169,7 +170,7 @@ test('kernel initialisers: Keras limits and truncation', (t) => {
   const layers = ['glorotUniform', 'heUniform', 'heNormal', 'glorotNormal'].map((kernelInitializer) =>
     ({ type: 'conv2d', filters: 64, kernelSize: 3, padding: 'same', kernelInitializer }));
   const spec = nativeModelSpec({ kind: 'layers', depth: 0, layers: [...layers, { type: 'globalAveragePooling2d' }, dense5] }, 5, [64, 8, 8]);
-  const w = native().initialWeights(spec, 3);
+  const w = native()._initialWeights(spec, 3);
   const fanIn = 64 * 9;
   const fanOut = 64 * 9;
   const maxAbs = (a) => a.reduce((m, v) => Math.max(m, Math.abs(v)), 0);

@@ -1,5 +1,5 @@
 // Leaks and out-of-memory: 15 cycles of train/evaluate/predict/save/load/dispose return liveTensors() to its
-// baseline every time with a flat RSS after warm-up (scripts/leak-check.mjs runs 50); an allocation libtorch
+// baseline every time with a flat RSS after warm-up (`npm run leak` runs 50); an allocation libtorch
 // cannot make rejects with a TrainingError, frees what the job held, and the process trains again.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
@@ -8,22 +8,23 @@ import { freemem, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 
 import { InvalidOptionError, liveTensors, Tensor, TrainingError, trainModel } from '../dist/index.js';
-import { fullGc, leakData } from '../scripts/leak-check.mjs';
+import { testIf } from './support/conditional.js';
+import { fullGc, leakData } from './support/leak-cycles.js';
 
 const CYCLES = 15;
 const WARMUP = 5;
-const LEAK_CHECK = fileURLToPath(new URL('../scripts/leak-check.mjs', import.meta.url));
+const LEAK_CHILD = fileURLToPath(new URL('./support/leak-child.mjs', import.meta.url));
 
 test.serial(`${CYCLES} train/evaluate/predict/save/load/dispose cycles: liveTensors back to baseline each time, flat RSS`, (t) => {
   t.timeout(240_000);
   // In a child process with glibc told to mmap every large buffer and to keep two arenas: its RSS then
   // moves by well under 1 MB between cycles instead of tens of MB, so a leak of 2 MB/cycle stands out.
-  const r = spawnSync(process.execPath, [LEAK_CHECK, '--cycles', String(CYCLES), '--warmup', String(WARMUP), '--json'], {
+  const r = spawnSync(process.execPath, [LEAK_CHILD, String(CYCLES), String(WARMUP)], {
     encoding: 'utf8',
     env: { ...process.env, MALLOC_MMAP_THRESHOLD_: '131072', MALLOC_ARENA_MAX: '2' },
   });
   const line = r.stdout.split('\n').find((l) => l.startsWith('JSON '));
-  if (!line) return t.fail(`leak-check printed no result (exit ${r.status}): ${r.stderr.slice(-2000)}`);
+  if (!line) return t.fail(`the leak-check child printed no result (exit ${r.status}): ${r.stderr.slice(-2000)}`);
   const { records, growth } = JSON.parse(line.slice(5));
   t.is(records.length, CYCLES);
   for (const rec of records) t.is(rec.live, rec.baseline, `cycle ${rec.cycle}: ${rec.live} live tensors, baseline ${rec.baseline}`);
@@ -55,6 +56,8 @@ const swapBytes = (() => {
 })();
 const ceiling = totalmem() + swapBytes;
 const canFailAllocations = overcommit === '0' || overcommit === '2';
+const withFailingAllocations = testIf(canFailAllocations,
+  `vm.overcommit_memory is ${overcommit}: an absurd allocation could succeed and really use the memory`);
 
 function checkOom(t, error, what) {
   t.true(error instanceof TrainingError, `${what}: expected a TrainingError, got ${error?.constructor?.name}: ${error?.message}`);
@@ -64,13 +67,8 @@ function checkOom(t, error, what) {
   t.log(`${what}: ${error?.code}: ${error?.message?.slice(0, 160)}`);
 }
 
-test.serial('a model too large for the machine: trainModel rejects with a TrainingError and the process trains again', async (t) => {
+withFailingAllocations.serial('a model too large for the machine: trainModel rejects with a TrainingError and the process trains again', async (t) => {
   t.timeout(120_000);
-  if (!canFailAllocations) {
-    t.log(`vm.overcommit_memory is ${overcommit}: an absurd allocation could succeed and really use the memory; skipped`);
-    t.pass();
-    return;
-  }
   const data = await leakData(256);
   await fullGc();
   const baseline = liveTensors();
@@ -89,26 +87,19 @@ test.serial('a model too large for the machine: trainModel rejects with a Traini
   again.model.dispose();
 });
 
-test.serial('an absurd evaluation batch: evaluate/predict reject with a TrainingError, the model and process keep working', async (t) => {
+// One batch of N images makes the CNN's first convolution output N x 32 x 26 x 26 float32 = 86,528 N bytes.
+// Choose N so that this is 1.25x RAM + swap; the images themselves are uint8 in a Tensor (784 N bytes,
+// converted to float32 on the worker thread: 3,136 N bytes more), about 1/20 of the refused request.
+// libtorch's own ops (kernels: 'plain') make that allocation; the fused kernels never hold the first
+// convolution's output, and their largest tensors (a quarter of it and less) could each be granted and
+// then exhaust the machine page by page, which no allocator check can refuse.
+const n = Math.ceil((1.25 * ceiling) / 86_528);
+const transient = n * (784 + 3136);
+const withRoomForTheImages = canFailAllocations ? testIf(transient <= 0.5 * freemem(),
+  `${n} images would need ${(transient / 2 ** 30).toFixed(1)} GB of the ${(freemem() / 2 ** 30).toFixed(1)} GB free`) : withFailingAllocations;
+
+withRoomForTheImages.serial('an absurd evaluation batch: evaluate/predict reject with a TrainingError, the model and process keep working', async (t) => {
   t.timeout(180_000);
-  if (!canFailAllocations) {
-    t.log(`vm.overcommit_memory is ${overcommit}: skipped`);
-    t.pass();
-    return;
-  }
-  // One batch of N images makes the CNN's first convolution output N x 32 x 26 x 26 float32 = 86,528 N bytes.
-  // Choose N so that this is 1.25x RAM + swap; the images themselves are uint8 in a Tensor (784 N bytes,
-  // converted to float32 on the worker thread: 3,136 N bytes more), about 1/20 of the refused request.
-  // libtorch's own ops (kernels: 'plain') make that allocation; the fused kernels never hold the first
-  // convolution's output, and their largest tensors (a quarter of it and less) could each be granted and
-  // then exhaust the machine page by page, which no allocator check can refuse.
-  const n = Math.ceil((1.25 * ceiling) / 86_528);
-  const transient = n * (784 + 3136);
-  if (transient > 0.5 * freemem()) {
-    t.log(`${n} images would need ${(transient / 2 ** 30).toFixed(1)} GB of the ${(freemem() / 2 ** 30).toFixed(1)} GB free: skipped`);
-    t.pass();
-    return;
-  }
   const data = await leakData(256);
   const { model } = await trainModel({ model: 'cnn', train: data.train, epochs: 1, threads: 1, batchSize: 64, kernels: 'plain' });
   const before = await model.evaluate(data.test.x, data.test.y);

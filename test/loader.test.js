@@ -4,7 +4,7 @@ import { writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-import { root } from './_torch-helpers.js';
+import { root } from './support/data.js';
 
 function load(addon) {
   const script = `import('${join(root, 'dist', 'index.js')}').then((m) => { try { m.info(); console.log('loaded'); } catch (e) { console.log(JSON.stringify({ name: e.name, code: e.code, message: e.message })); } })`;
@@ -16,7 +16,7 @@ test('a missing addon fails with the command to run', (t) => {
   const out = JSON.parse(load('/nonexistent/torchfit.node'));
   t.is(out.name, 'AddonLoadError');
   t.is(out.code, 'ERR_ADDON_LOAD');
-  t.regex(out.message, /not built \(looked for \/nonexistent\/torchfit\.node\)/);
+  t.regex(out.message, /not built \(looked for \/nonexistent\/torchfit\.node, named by TORCHFIT_ADDON\)/);
   t.regex(out.message, /npx torchfit build/);
   t.regex(out.message, /npm run setup/);
 });

@@ -5,7 +5,7 @@ import { native } from '../dist/torch/native.js';
 
 const spec = (kind, depth = 0) => ({ kind, depth, numClasses: 5, channels: 1, height: 28, width: 28 });
 
-// Parameter counts worked out by hand from the architecture (PARITY.md), not from our tables.
+// Parameter counts worked out by hand from the architecture (docs/parity.md), not from our tables.
 function expectedResNetParams(depth, classes = 5) {
   const n = (depth - 2) / 6;
   const conv = (cin, cout, k) => cout * cin * k * k + cout;

@@ -1,6 +1,6 @@
 // Pickle protocols 0 and 1 (text opcodes: INT, LONG, FLOAT, UNICODE with raw-unicode-escape, STRING,
 // PUT/GET, MARK-built LIST/DICT/TUPLE; and protocol 1's classics) in the restricted unpickler: .npy files
-// written by /usr/bin/python3 with numpy (scripts/make-pickle-protocol01.py, run here) read back exactly
+// written by /usr/bin/python3 with numpy (scripts/fixtures/pickle-protocol01.py, run here) read back exactly
 // what np.load(allow_pickle=True) returns. The allow-list is the same as for protocols 2 to 5.
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
@@ -9,11 +9,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-import { loadNpy, PickleSecurityError, unpickle } from '../dist/index.js';
-import { PYTHON, pythonHas } from './fixtures/data-python.js';
+import { loadNpy, PickleSecurityError } from '../dist/index.js';
+import { unpickle } from '../dist/data/pickle.js';
+import { needs, python } from './support/conditional.js';
+import { PYTHON } from './support/python.js';
 
-const SCRIPT = fileURLToPath(new URL('../scripts/make-pickle-protocol01.py', import.meta.url));
-const hasNumpy = pythonHas('numpy');
+const SCRIPT = fileURLToPath(new URL('../scripts/fixtures/pickle-protocol01.py', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-p01-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -35,8 +36,8 @@ function describe(v) {
   return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, describe(x)]));
 }
 
-const withNumpy = hasNumpy ? test : test.skip;
-if (!hasNumpy) test.skip(`${PYTHON} has no numpy: the protocol 0/1 files cannot be written`, () => {});
+// The protocol 0/1 files are written by numpy (scripts/fixtures/pickle-protocol01.py).
+const withNumpy = needs(python('numpy'));
 
 withNumpy('np.load and loadNpy read the same values from protocol 0 and 1 pickles', async (t) => {
   const r = spawnSync(PYTHON, [SCRIPT, dir], { encoding: 'utf8' });

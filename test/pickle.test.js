@@ -2,22 +2,18 @@ import test from 'ava';
 import fc from 'fast-check';
 import { existsSync } from 'node:fs';
 import { pickleChunks, unpickle, unpickleTop } from '../dist/data/index.js';
-import { OP } from '../dist/data/pickle-opcodes.js';
 import { PickleSecurityError } from '../dist/errors.js';
-import { pythonHas, pyJson } from './fixtures/data-python.js';
+import { needs, python } from './support/conditional.js';
+import { holds } from './support/property.js';
+import { bytes as asm, i32, u16, u32, u64 } from './support/bytes.js';
+import { glob, OP, pickle, str } from './support/pickle-writer.js';
+import { pyJson } from './support/python.js';
 
-const NUMPY = pythonHas('numpy');
+const withNumpy = needs(python('numpy'));
 
-// --- a tiny pickle assembler -------------------------------------------------
+// --- numpy values as numpy pickles them (support/pickle-writer.js has the opcodes) ----
 
-const asm = (...parts) => Buffer.concat(parts.map((p) => (typeof p === 'number' ? Buffer.from([p]) : typeof p === 'string' ? Buffer.from(p, 'latin1') : Buffer.from(p))));
-const u16 = (n) => { const b = Buffer.alloc(2); b.writeUInt16LE(n); return b; };
-const u32 = (n) => { const b = Buffer.alloc(4); b.writeUInt32LE(n); return b; };
-const i32 = (n) => { const b = Buffer.alloc(4); b.writeInt32LE(n); return b; };
-const u64 = (n) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(n)); return b; };
-const str = (s) => asm(OP.BINUNICODE, u32(Buffer.byteLength(s)), Buffer.from(s, 'utf8'));
-const glob = (m, n) => asm(OP.GLOBAL, `${m}\n${n}\n`);
-const P = (...body) => asm(OP.PROTO, 3, ...body, OP.STOP);
+const P = (...body) => pickle(3, ...body);
 
 function dtypeOps(code, order = '<', extra = []) {
   return asm(glob('numpy', 'dtype'), str(code), OP.NEWFALSE, OP.NEWTRUE, OP.TUPLE3, OP.REDUCE,
@@ -252,7 +248,7 @@ const OPCODES = Object.values(OP);
 
 test('property: random opcode streams only ever raise PickleSecurityError', (t) => {
   const arbOp = fc.tuple(fc.constantFrom(...OPCODES), fc.uint8Array({ maxLength: 6 })).map(([o, arg]) => asm(o, arg));
-  fc.assert(fc.property(fc.array(arbOp, { maxLength: 40 }), (ops) => {
+  holds(t, fc.property(fc.array(arbOp, { maxLength: 40 }), (ops) => {
     try {
       unpickle(asm(OP.PROTO, 4, ...ops));
     } catch (e) {
@@ -260,7 +256,7 @@ test('property: random opcode streams only ever raise PickleSecurityError', (t) 
     }
     return true;
   }), { numRuns: 3000 });
-  fc.assert(fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
+  holds(t, fc.property(fc.uint8Array({ maxLength: 200 }), (bytes) => {
     try {
       unpickle(bytes);
     } catch (e) {
@@ -268,7 +264,6 @@ test('property: random opcode streams only ever raise PickleSecurityError', (t) 
     }
     return true;
   }), { numRuns: 2000 });
-  t.pass();
 });
 
 const arbValue = fc.letrec((tie) => ({
@@ -289,8 +284,7 @@ test('property: pickleChunks output unpickles to the same value', (t) => {
 
 // --- Python cross-checks -----------------------------------------------------
 
-test("Python's pickle (protocols 2 to 5) of numpy values and builtins unpickles exactly", (t) => {
-  if (!NUMPY) return t.log('skipped: /usr/bin/python3 cannot import numpy');
+withNumpy("Python's pickle (protocols 2 to 5) of numpy values and builtins unpickles exactly", (t) => {
   const out = pyJson(`
 import json, pickle, numpy as np
 value = {
@@ -332,8 +326,7 @@ print(json.dumps({str(p): pickle.dumps(value, protocol=p).hex() for p in (2, 3, 
   }
 });
 
-test("Python's pickle.loads reads what pickleChunks writes", (t) => {
-  if (!NUMPY) return t.log('skipped: /usr/bin/python3 cannot import numpy');
+withNumpy("Python's pickle.loads reads what pickleChunks writes", (t) => {
   const value = {
     n: [0, 255, 65535, -1, 2 ** 31, -(2 ** 40), 2n ** 80n, -(2n ** 80n)], f: [0.5, -0, 1e-300], s: ['é✓😀', ''],
     b: Uint8Array.from([0, 1, 255]), none: null, t: true,

@@ -5,7 +5,7 @@
 import test from 'ava';
 
 import { InvalidOptionError, trainModel } from '../dist/index.js';
-import { realImages } from './_torch-helpers.js';
+import { realImages } from './support/data.js';
 
 // No BatchNorm, no dropout: predict() (inference) computes what the training forward computes.
 const plainLayers = {

@@ -5,10 +5,13 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { MT19937, RandomState, notebookSplit, takeRows, trainTestSplit } from '../dist/data/index.js';
 import { InvalidOptionError } from '../dist/errors.js';
-import { FIXTURES, pythonHas, pyJson } from './fixtures/data-python.js';
+import { needs, python } from './support/conditional.js';
+import { FIXTURES } from './support/fixtures.js';
+import { holds } from './support/property.js';
+import { pyJson } from './support/python.js';
 
 const fixtures = JSON.parse(await readFile(join(FIXTURES, 'split.json'), 'utf8'));
-const SKLEARN = pythonHas('numpy', 'sklearn');
+const withSklearn = needs(python('numpy', 'sklearn'));
 const sha = (a) => createHash('sha256').update(Buffer.from(a.buffer, a.byteOffset, a.byteLength)).digest('hex');
 
 test('RandomState matches numpy: state words, raw outputs, random_sample, permutation (committed fixtures)', (t) => {
@@ -64,8 +67,7 @@ test("notebookSplit reproduces the notebook's two train_test_split calls (commit
   }
 });
 
-test('trainTestSplit matches live scikit-learn for random n, sizes and seeds', (t) => {
-  if (!SKLEARN) return t.log('skipped: /usr/bin/python3 cannot import numpy and sklearn');
+withSklearn('trainTestSplit matches live scikit-learn for random n, sizes and seeds', (t) => {
   const cases = fc.sample(fc.record({
     n: fc.integer({ min: 2, max: 3000 }),
     testSize: fc.oneof(fc.double({ min: 0.01, max: 0.99, noNaN: true }), fc.constantFrom(0.1, 0.25, 0.5, 0.2, 1 / 3)),
@@ -102,8 +104,7 @@ print(json.dumps(out))`, [], JSON.stringify(cases));
   });
 });
 
-test('notebookSplit matches live scikit-learn for other seeds', (t) => {
-  if (!SKLEARN) return t.log('skipped: /usr/bin/python3 cannot import numpy and sklearn');
+withSklearn('notebookSplit matches live scikit-learn for other seeds', (t) => {
   const got = pyJson(`
 import json, numpy as np
 from sklearn.model_selection import train_test_split
@@ -158,7 +159,7 @@ test('invalid options are refused with InvalidOptionError naming the option', (t
 });
 
 test('property: parts are disjoint, in range and sized by the rules', (t) => {
-  fc.assert(fc.property(fc.integer({ min: 2, max: 2000 }), fc.double({ min: 0.001, max: 0.999, noNaN: true }), fc.nat({ max: 2 ** 32 - 1 }), (n, f, seed) => {
+  holds(t, fc.property(fc.integer({ min: 2, max: 2000 }), fc.double({ min: 0.001, max: 0.999, noNaN: true }), fc.nat({ max: 2 ** 32 - 1 }), (n, f, seed) => {
     const nTest = Math.ceil(f * n);
     if (n - nTest === 0) {
       t.throws(() => trainTestSplit(n, { testSize: f, randomState: seed }), { instanceOf: InvalidOptionError });
@@ -168,7 +169,6 @@ test('property: parts are disjoint, in range and sized by the rules', (t) => {
     const seen = new Set([...train, ...test]);
     return test.length === nTest && train.length === n - nTest && seen.size === n && [...seen].every((i) => i >= 0 && i < n);
   }), { numRuns: 300 });
-  t.pass();
 });
 
 test('takeRows gathers first-axis rows in index order', (t) => {

@@ -1,7 +1,7 @@
 import test from 'ava';
 
 import { InvalidOptionError, liveTensors, Tensor, TorchfitError, trainModel } from '../dist/index.js';
-import { realImages } from './_torch-helpers.js';
+import { realImages } from './support/data.js';
 
 test('Tensor.from copies data in and toTypedArray copies it back', (t) => {
   const before = liveTensors();

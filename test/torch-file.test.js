@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 import { CheckpointError, Model, PickleSecurityError, readTorchArchive, TorchfitError, trainModel } from '../dist/index.js';
-import { dictPickle, op, storedZip, tensorPickle, torchArchive } from './_torch-archive.js';
-import { realImages } from './_torch-helpers.js';
+import { dictPickle, op, storedZip, tensorPickle, torchArchive } from './support/torch-archive.js';
+import { realImages } from './support/data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-torchfile-'));
 test.after.always(() => rmSync(dir, { recursive: true, force: true }));
@@ -66,7 +66,7 @@ for (const [what, make, type, message] of refusals) {
 }
 
 test('the same pickles are refused outside a torch archive (BINPERSID and torch globals need one)', async (t) => {
-  const { unpickle } = await import('../dist/index.js');
+  const { unpickle } = await import('../dist/data/pickle.js');
   const tensor = dictPickle([['w', tensorPickle({ key: '0', numel: 1, size: [1], stride: [1] })]]);
   t.throws(() => unpickle(tensor, 'x.pkl'), { instanceOf: PickleSecurityError, message: /torch\._utils\._rebuild_tensor_v2' is refused/ });
 });

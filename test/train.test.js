@@ -1,7 +1,7 @@
 import test from 'ava';
 
 import { liveTensors, toCategorical, trainModel } from '../dist/index.js';
-import { realImages, withoutTimings } from './_torch-helpers.js';
+import { realImages, withoutTimings } from './support/data.js';
 
 test('the CNN learns real Fashion-MNIST images', async (t) => {
   const train = await realImages(2048);
@@ -12,7 +12,7 @@ test('the CNN learns real Fashion-MNIST images', async (t) => {
   t.is(epochs.length, 2, 'onEpochEnd once per epoch');
   t.deepEqual(epochs.map((e) => e.epoch), [1, 2]);
   t.is(epochs[0].steps, 16);
-  // Chance is 20 %. Validation lags on runs this short (BatchNorm momentum 0.99, PARITY.md), so judge training accuracy.
+  // Chance is 20 %. Validation lags on runs this short (BatchNorm momentum 0.99, docs/parity.md), so judge training accuracy.
   t.true(result.history.accuracy[1] > 0.6, `training accuracy ${result.history.accuracy[1]}`);
   t.true(result.history.loss[1] < result.history.loss[0]);
   t.is(result.device, 'cpu');

@@ -2,9 +2,12 @@
 import test from 'ava';
 import { spawnSync } from 'node:child_process';
 
+import { needs, python } from './support/conditional.js';
+import { PYTHON } from './support/python.js';
+
 import { InvalidOptionError, Tensor, takeRows, trainModel } from '../dist/index.js';
 import { validationSplitIndex } from '../dist/torch/sample-weights.js';
-import { realImages, withoutTimings } from './_torch-helpers.js';
+import { realImages, withoutTimings } from './support/data.js';
 
 const rows = (data, begin, end) => ({
   x: takeRows(data.x, Int32Array.from({ length: end - begin }, (_, i) => begin + i)),
@@ -18,12 +21,11 @@ test('the split index is Keras\'s floor(n * (1 - fraction)), float64 rounding in
   for (const [n, v, at] of table) t.is(validationSplitIndex(n, v), at, `${n}, ${v}`);
 });
 
-const python = spawnSync('python3', ['-c', 'print(1)'], { encoding: 'utf8' }).status === 0;
-(python ? test : test.skip)('the split index equals Python\'s on a grid of sizes and fractions', (t) => {
+needs(python('json'))('the split index equals Python\'s on a grid of sizes and fractions', (t) => {
   const cases = [];
   for (let n = 3; n <= 120; n += 1) for (let k = 1; k < 100; k += 1) cases.push([n, k / 100]);
   const script = 'import math, json, sys\nprint(json.dumps([int(math.floor(n * (1.0 - v))) for n, v in json.load(sys.stdin)]))';
-  const out = spawnSync('python3', ['-c', script], { input: JSON.stringify(cases), encoding: 'utf8' });
+  const out = spawnSync(PYTHON, ['-c', script], { input: JSON.stringify(cases), encoding: 'utf8' });
   const expected = JSON.parse(out.stdout);
   let compared = 0;
   cases.forEach(([n, v], i) => {
@@ -55,8 +57,9 @@ test('validationSplit trains exactly as the first rows with the last rows as val
 test('the CNN\'s EarlyStopping default (val_loss) is on with a validationSplit, as with validation data', async (t) => {
   const data = await realImages(40);
   const r = await trainModel({ model: 'cnn', train: data, validationSplit: 0.5, epochs: 1, batchSize: 20, threads: 2 });
-  t.is(r.model.metadata.options.earlyStopping.enabled, true);
-  t.is(r.model.metadata.options.earlyStopping.monitor, 'val_loss');
+  const stopping = r.model.metadata.options.callbacks.filter((c) => c.type === 'earlyStopping');
+  t.is(stopping.length, 1);
+  t.is(stopping[0].monitor, 'val_loss');
   t.true(Number.isFinite(r.history.valAccuracy[0]));
   r.model.dispose();
 });

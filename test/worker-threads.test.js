@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 
 import { liveTensors, trainModel } from '../dist/index.js';
-import { realImages, withoutTimings } from './_torch-helpers.js';
+import { realImages, withoutTimings } from './support/data.js';
 
 const DIST = new URL('../dist/index.js', import.meta.url).href;
 

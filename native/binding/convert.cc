@@ -1,5 +1,6 @@
 #include "binding/convert.h"
 
+#include "binding/convert_callbacks.h"
 #include "binding/tensor_wrap.h"
 #include "core/errors.h"
 #include "core/layout.h"
@@ -130,13 +131,6 @@ TrainConfig train_config_from(const Napi::Object& spec) {
   c.optimizer.epsilon = num(opt, "epsilon");
   const auto rates = spec.Get("epochLearningRates").As<Napi::Array>();
   for (uint32_t i = 0; i < rates.Length(); ++i) c.epoch_learning_rates.push_back(rates.Get(i).As<Napi::Number>().DoubleValue());
-  const auto es = spec.Get("earlyStopping").As<Napi::Object>();
-  c.early_stopping.enabled = flag(es, "enabled");
-  c.early_stopping.monitor = text(es, "monitor");
-  c.early_stopping.mode_max = text(es, "mode") == "max";
-  c.early_stopping.patience = integer(es, "patience");
-  c.early_stopping.min_delta = num(es, "minDelta");
-  c.early_stopping.restore_best_weights = flag(es, "restoreBestWeights");
   c.seed = static_cast<uint64_t>(num(spec, "seed"));
   c.shuffle = flag(spec, "shuffle");
   c.device = text(spec, "device");
@@ -147,6 +141,10 @@ TrainConfig train_config_from(const Napi::Object& spec) {
   if (distributed.IsObject()) c.distributed = distributed_config_from(distributed.As<Napi::Object>());
   const auto augment = spec.Get("augment");
   if (augment.IsObject()) c.augment = augment_config_from(augment.As<Napi::Object>());
+  // Training control: callbacks, resuming, time limit (binding/convert_callbacks.cc).
+  c.initial_epoch = integer(spec, "initialEpoch");
+  c.callbacks = callbacks_from(spec.Get("callbacks"));
+  c.time_limit_ms = num(spec, "timeLimitMs");
   c.validation_split_at = static_cast<int64_t>(num(spec, "validationSplitAt"));
   const auto class_weights = spec.Get("classWeights").As<Napi::Array>();
   for (uint32_t i = 0; i < class_weights.Length(); ++i) c.class_weights.push_back(class_weights.Get(i).As<Napi::Number>().DoubleValue());

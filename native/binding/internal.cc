@@ -2,15 +2,19 @@
 
 #include "binding/convert.h"
 #include "binding/errors.h"
+#include "binding/probe_worker.h"
+#include "binding/addon_data.h"
 #include <chrono>
 #include <cstring>
 
 #include "core/augment.h"
 #include "core/init.h"
-#include "core/kernels/compare.h"
+#include "core/tools/compare.h"
 #include "core/kernels/kernel_table.h"
 #include "core/kernels/roofline.h"
+#include "core/models/describe.h"
 #include "core/tools/step_profile.h"
+#include "core/tools/traces.h"
 
 namespace torchfit::binding {
 namespace {
@@ -113,7 +117,7 @@ Napi::Value KernelIsas(const Napi::CallbackInfo& info) {
 }
 
 // _toNchw(float32 (N, H, W, C) data, [N, C, H, W]) -> { data: Float32Array (N, C, H, W), ms }:
-// the channels_last transpose that training inputs get, timed alone (scripts/bench-layout.mjs).
+// the channels_last transpose that training inputs get, timed alone (scripts/bench/layout.mjs).
 Napi::Value ToNchw(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -130,7 +134,7 @@ Napi::Value ToNchw(const Napi::CallbackInfo& info) {
   });
 }
 
-// _fmaPeak({ threads, seconds, isa }) -> { gflops, isa, threads }: scripts/roofline.mjs.
+// _fmaPeak({ threads, seconds, isa }) -> { gflops, isa, threads }: scripts/bench/roofline.mjs.
 Napi::Value FmaPeak(const Napi::CallbackInfo& info) {
   auto env = info.Env();
   return guarded(env, [&]() -> Napi::Value {
@@ -204,6 +208,48 @@ Napi::Value TimeConv(const Napi::CallbackInfo& info) {
   });
 }
 
+// _initialWeights(modelSpec, seed) -> { name: Float32Array }: for initialiser tests.
+Napi::Value InitialWeights(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const auto seed = static_cast<uint64_t>(info[1].As<Napi::Number>().Int64Value());
+    auto out = Napi::Object::New(env);
+    for (const auto& [name, t] : initial_weights(model_config_from(info[0].As<Napi::Object>()), seed)) {
+      auto arr = Napi::Float32Array::New(env, static_cast<size_t>(t.numel()));
+      std::memcpy(arr.Data(), t.data_ptr<float>(), t.nbytes());
+      out.Set(name, arr);
+    }
+    return out;
+  });
+}
+
+// _earlyStoppingTrace({ mode, patience, minDelta, baseline?, startFromEpoch? }, values) -> the 0-based epoch it stops at, or -1.
+Napi::Value EarlyStoppingTrace(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value {
+    const auto es = info[0].As<Napi::Object>();
+    EarlyStoppingConfig config;
+    config.mode_max = es.Get("mode").As<Napi::String>().Utf8Value() == "max";
+    config.patience = es.Get("patience").As<Napi::Number>().Int32Value();
+    config.min_delta = es.Get("minDelta").As<Napi::Number>().DoubleValue();
+    if (es.Get("baseline").IsNumber()) {
+      config.has_baseline = true;
+      config.baseline = es.Get("baseline").As<Napi::Number>().DoubleValue();
+    }
+    if (es.Get("startFromEpoch").IsNumber()) config.start_from_epoch = es.Get("startFromEpoch").As<Napi::Number>().Int32Value();
+    const auto array = info[1].As<Napi::Array>();
+    std::vector<double> values;
+    for (uint32_t i = 0; i < array.Length(); ++i) values.push_back(array.Get(i).As<Napi::Number>().DoubleValue());
+    return Napi::Number::New(env, early_stopping_stop_epoch(config, values));
+  });
+}
+
+// _dataParallelProbe(spec) -> { promise, cancel }: for the distributed tests only.
+Napi::Value DataParallelProbe(const Napi::CallbackInfo& info) {
+  auto env = info.Env();
+  return guarded(env, [&]() -> Napi::Value { return queue_job(env, new ProbeWorker(env, info[0].As<Napi::Object>())); });
+}
+
 }  // namespace
 
 void register_internal(Napi::Env env, Napi::Object exports) {
@@ -214,6 +260,10 @@ void register_internal(Napi::Env env, Napi::Object exports) {
   exports.Set("_kernelIsas", Napi::Function::New(env, KernelIsas));
   exports.Set("_toNchw", Napi::Function::New(env, ToNchw));
   exports.Set("_augmentBatch", Napi::Function::New(env, AugmentBatch));
+  exports.Set("_initialWeights", Napi::Function::New(env, InitialWeights));
+  exports.Set("_dataParallelProbe", Napi::Function::New(env, DataParallelProbe));
+  exports.Set("_earlyStoppingTrace", Napi::Function::New(env, EarlyStoppingTrace));
+  register_internal_callbacks(env, exports);
 }
 
 }  // namespace torchfit::binding

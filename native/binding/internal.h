@@ -7,5 +7,7 @@
 namespace torchfit::binding {
 
 void register_internal(Napi::Env env, Napi::Object exports);
+// The callbacks' logic on scripted series (binding/internal_callbacks.cc).
+void register_internal_callbacks(Napi::Env env, Napi::Object exports);
 
 }  // namespace torchfit::binding

@@ -1,10 +1,10 @@
 // _dataParallelProbe: one all-reduced step of a BatchNorm-free network, for the
-// distributed tests only (core/distributed/probe.h says why).
+// distributed tests only (core/tools/probe.h says why).
 #pragma once
 
 #include "binding/convert.h"
 #include "binding/promise_worker.h"
-#include "core/distributed/probe.h"
+#include "core/tools/probe.h"
 
 namespace torchfit::binding {
 

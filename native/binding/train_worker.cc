@@ -1,5 +1,6 @@
 #include "binding/train_worker.h"
 
+#include "binding/convert_callbacks.h"
 #include "binding/model_wrap.h"
 #include "core/device.h"
 #include "core/errors.h"
@@ -7,6 +8,31 @@
 #include "core/sample_weights.h"
 
 namespace torchfit::binding {
+
+void CallbackGate::wait(uint64_t ticket, const std::atomic<bool>* cancel) {
+  std::unique_lock<std::mutex> lock(mutex_);
+  // Woken by handled(); the timeout only bounds how late a cancel (abort, environment
+  // teardown) is noticed when JavaScript never answers.
+  while (handled_ < ticket && !(cancel != nullptr && cancel->load())) cv_.wait_for(lock, std::chrono::milliseconds(20));
+}
+
+void CallbackGate::handled(uint64_t ticket) {
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    handled_ = std::max(handled_, ticket);
+  }
+  cv_.notify_all();
+}
+
+Napi::Object TrainWorker::job(Napi::Env env) {
+  auto out = settler_.job(env);
+  auto flag = stop_;
+  out.Set("stop", Napi::Function::New(env, [flag](const Napi::CallbackInfo& info) {
+            flag->store(true);
+            return info.Env().Undefined();
+          }));
+  return out;
+}
 
 TrainWorker::TrainWorker(Napi::Env env, const Napi::Object& spec, Napi::Function on_epoch, Napi::Function on_batch)
     : Napi::AsyncProgressQueueWorker<TrainProgress>(env), settler_(env) {
@@ -29,6 +55,12 @@ TrainWorker::TrainWorker(Napi::Env env, const Napi::Object& spec, Napi::Function
   if (resume.IsObject()) resume_ = ModelWrap::state_of(resume);
   on_epoch_ = Napi::Persistent(on_epoch);
   on_batch_ = Napi::Persistent(on_batch);
+  config_.checkpoint_metadata = checkpoint_metadata_from(spec.Get("checkpointMetadata"));
+  const auto await_callbacks = spec.Get("awaitCallbacks");
+  if (await_callbacks.IsObject()) {
+    await_epoch_ = await_callbacks.As<Napi::Object>().Get("epoch").ToBoolean().Value();
+    await_batch_ = await_callbacks.As<Napi::Object>().Get("batch").ToBoolean().Value();
+  }
 }
 
 void TrainWorker::Execute(const ExecutionProgress& progress) {
@@ -63,17 +95,23 @@ void TrainWorker::Execute(const ExecutionProgress& progress) {
 
     TrainCallbacks callbacks;
     callbacks.cancel = settler_.cancel();
+    callbacks.stop = stop_.get();
+    callbacks.batch_stops = await_batch_;
     callbacks.on_epoch = [&](const EpochRecord& r) {
       TrainProgress p;
       p.is_epoch = true;
       p.epoch = r;
+      p.ticket = await_epoch_ ? gate_.next_ticket() : 0;
       progress.Send(&p, 1);
+      if (p.ticket > 0) gate_.wait(p.ticket, settler_.cancel());
     };
     callbacks.on_batch = [&](const BatchRecord& r) {
       TrainProgress p;
       p.is_epoch = false;
       p.batch = r;
+      p.ticket = await_batch_ ? gate_.next_ticket() : 0;
       progress.Send(&p, 1);
+      if (p.ticket > 0) gate_.wait(p.ticket, settler_.cancel());
     };
     // Connected here, on the worker thread: the rendezvous waits (bounded) for the other ranks.
     std::unique_ptr<Communicator> comm;
@@ -89,7 +127,10 @@ void TrainWorker::Execute(const ExecutionProgress& progress) {
 }
 
 void TrainWorker::OnProgress(const TrainProgress* records, size_t count) {
-  if (settler_.env_closing()) return;
+  if (settler_.env_closing()) {
+    gate_.handled(UINT64_MAX);
+    return;
+  }
   Napi::Env env = Env();
   Napi::HandleScope scope(env);
   for (size_t i = 0; i < count; ++i) {
@@ -103,6 +144,7 @@ void TrainWorker::OnProgress(const TrainProgress* records, size_t count) {
     } catch (const Napi::Error&) {
       // TypeScript wraps user callbacks and reports their errors; nothing should reach here.
     }
+    if (r.ticket > 0) gate_.handled(r.ticket);
   }
 }
 
@@ -115,6 +157,11 @@ void TrainWorker::OnOK() {
     for (size_t i = 0; i < outcome_.history.size(); ++i) history.Set(i, to_js(env, outcome_.history[i]));
     out.Set("history", history);
     out.Set("stoppedEpoch", outcome_.stopped_epoch);
+    const auto reason = outcome_.stop_reason;
+    out.Set("stopReason", reason == StopReason::EarlyStopping ? "earlyStopping"
+                          : reason == StopReason::Requested   ? "stop"
+                          : reason == StopReason::TimeLimit   ? "timeLimit"
+                                                              : "");
     out.Set("bestEpoch", outcome_.best_epoch);
     out.Set("restoredBestWeights", outcome_.restored_best_weights);
     out.Set("device", state_->device.str());

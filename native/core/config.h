@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/callbacks_config.h"
 #include "core/models/layer_config.h"
 
 namespace torchfit {
@@ -34,15 +35,6 @@ struct OptimizerConfig {
   double beta1 = 0.9;        // Adam
   double beta2 = 0.999;      // Adam
   double epsilon = 1e-7;     // Adam, Keras's form: added to sqrt(v)
-};
-
-struct EarlyStoppingConfig {
-  bool enabled = false;
-  std::string monitor = "val_loss";  // val_loss | val_accuracy | loss | accuracy
-  bool mode_max = false;             // false: lower is better
-  int patience = 0;
-  double min_delta = 0.0;
-  bool restore_best_weights = false;
 };
 
 // Data-parallel training over c10d (core/distributed/). Disabled: one process, as before.
@@ -77,13 +69,12 @@ struct AugmentConfig {
 };
 
 struct TrainConfig {
-  int epochs = 1;
+  int epochs = 1;                 // the last epoch (Keras's meaning): trains epochs initial_epoch .. epochs - 1 (0-based)
   int batch_size = 32;
   int eval_batch_size = 1024;
   OptimizerConfig optimizer;
   // One learning rate per epoch (a schedule computed in TypeScript); empty: constant.
   std::vector<double> epoch_learning_rates;
-  EarlyStoppingConfig early_stopping;
   uint64_t seed = 0;
   bool shuffle = true;
   std::string device = "cpu";     // already resolved: "cpu" or "cuda:N"
@@ -92,6 +83,11 @@ struct TrainConfig {
   double batch_progress_interval_ms = 100.0;  // throttle for batch records; < 0: none
   AugmentConfig augment;
   DistributedConfig distributed;
+  // Training control (core/callbacks.h, core/run_control.h).
+  int initial_epoch = 0;          // resuming: shuffles and the schedule continue from here
+  std::vector<CallbackConfig> callbacks;
+  CheckpointMetadata checkpoint_metadata;
+  double time_limit_ms = 0;       // > 0: end the epoch at the batch that passes it, keep the model
   // trainModel({ validationSplit, classWeight, sampleWeight }) (core/sample_weights.h): the
   // training rows from validation_split_at on are the validation data (Keras's last fraction,
   // before any shuffling; 0: no split); class_weights[c] multiplies the loss of every training

@@ -9,7 +9,7 @@
 #include "core/distributed/agreement.h"
 #include "core/distributed/data_parallel.h"
 #include "core/distributed/sampler.h"
-#include "core/early_stopping.h"
+#include "core/callbacks.h"
 #include "core/errors.h"
 #include "core/init.h"
 #include "core/kernels/buffer_pool.h"
@@ -26,30 +26,6 @@ double seconds_since(Clock::time_point start) {
 
 void check_cancel(const std::atomic<bool>* cancel) {
   if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) throw Cancelled();
-}
-
-double monitored_value(const EpochRecord& r, const std::string& monitor) {
-  if (monitor == "val_loss") return r.val_loss;
-  if (monitor == "val_accuracy") return r.val_accuracy;
-  if (monitor == "loss") return r.loss;
-  if (monitor == "accuracy") return r.accuracy;
-  throw Error("ERR_INVALID_OPTION", "unknown monitor '" + monitor + "'");
-}
-
-// Parameters and buffers (BatchNorm moving statistics), as Keras's get_weights() holds them.
-std::vector<torch::Tensor> snapshot(Classifier& model) {
-  torch::NoGradGuard no_grad;
-  std::vector<torch::Tensor> out;
-  for (const auto& p : model.parameters()) out.push_back(p.detach().clone());
-  for (const auto& b : model.buffers()) out.push_back(b.detach().clone());
-  return out;
-}
-
-void restore(Classifier& model, const std::vector<torch::Tensor>& saved) {
-  torch::NoGradGuard no_grad;
-  size_t i = 0;
-  for (auto& p : model.parameters()) p.copy_(saved[i++]);
-  for (auto& b : model.buffers()) b.copy_(saved[i++]);
 }
 
 // Running sums of one epoch, kept on the device so CUDA steps need no host sync.
@@ -123,8 +99,8 @@ TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& tr
   const int64_t steps = (usable + batch - 1) / batch;
   const bool sync_each_step = device.is_cpu();  // cheap on CPU, and catches NaN at the step it happens
   auto shuffle_gen = make_cpu_generator(config.seed ^ 0x9E3779B97F4A7C15ULL);
-  // Its own generator (per rank): augmenting never changes the shuffle's draws.
-  auto augment_gen = make_cpu_generator((config.seed ^ 0xC2B2AE3D27D4EB4FULL) + static_cast<uint64_t>(rank));
+  // Augmentation has generators of its own (per rank and epoch): it never changes the shuffle's draws.
+  const uint64_t augment_seed = (config.seed ^ 0xC2B2AE3D27D4EB4FULL) + static_cast<uint64_t>(rank);
   model.set_fused_kernels(config.fused_kernels);
   kernels::ReleaseRecycledOnExit release_buffers;
 
@@ -136,16 +112,22 @@ TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& tr
   }
 
   TrainOutcome outcome;
-  EarlyStopping early_stopping(config.early_stopping);
-  std::vector<torch::Tensor> best_weights;
-  if (config.early_stopping.enabled && config.early_stopping.restore_best_weights) best_weights = snapshot(model);
+  EpochCallbacks epoch_callbacks(config, optimizer.learning_rate(), rank == 0);
+  RunControl control(config, callbacks.stop, callbacks.batch_stops, comm);
+  // Resuming at initial_epoch: the shuffle generator moves past the earlier epochs' orders,
+  // so the run goes on exactly as one uninterrupted run would.
+  if (config.shuffle) {
+    for (int epoch = 0; epoch < config.initial_epoch; ++epoch) torch::randperm(train.size(), shuffle_gen, torch::kInt64);
+  }
 
-  for (int epoch = 0; epoch < config.epochs; ++epoch) {
+  for (int epoch = config.initial_epoch; epoch < config.epochs; ++epoch) {
     check_cancel(callbacks.cancel);
     const auto epoch_start = Clock::now();
-    const double lr = config.epoch_learning_rates.empty() ? optimizer.learning_rate()
-                      : config.epoch_learning_rates[std::min<size_t>(epoch, config.epoch_learning_rates.size() - 1)];
+    const double lr = epoch_callbacks.begin_epoch(epoch);
     optimizer.set_learning_rate(lr);
+    // Augmentation draws from a generator of its own per epoch (and rank): resuming at any
+    // epoch needs no replay of the earlier draws.
+    auto augment_gen = make_cpu_generator(augment_seed + 0x9E3779B97F4A7C15ULL * static_cast<uint64_t>(epoch + 1));
 
     // The same generator and seed on every rank: the same permutation everywhere, then sharded.
     const int64_t all = train.size();
@@ -157,7 +139,9 @@ TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& tr
     RunningMeans means(device);
     auto last_report = Clock::now();
 
-    for (int64_t step = 0; step < steps; ++step) {
+    int64_t steps_run = 0;
+    bool end_epoch = false;
+    for (int64_t step = 0; step < steps && !end_epoch; ++step) {
       check_cancel(callbacks.cancel);
       const int64_t start = step * batch;
       const auto idx = order.slice(0, start, std::min(usable, start + batch));
@@ -170,6 +154,7 @@ TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& tr
         if (buckets) buckets->average(*comm);  // data-parallel: the ranks' gradients, averaged
       }, wb);
       means.add(loss, logits, yb);
+      steps_run = step + 1;
 
       const bool report_due = callbacks.on_batch && config.batch_progress_interval_ms >= 0 &&
                               std::chrono::duration<double, std::milli>(Clock::now() - last_report).count() >=
@@ -186,6 +171,8 @@ TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& tr
           callbacks.on_batch(BatchRecord{epoch + 1, step + 1, steps, mean_loss, mean_acc, seconds_since(epoch_start)});
         }
       }
+      // control.stop() or the time limit: this epoch ends here and still gets its log (Keras).
+      if (step + 1 < steps) end_epoch = control.end_epoch_now();
     }
 
     EpochRecord record;
@@ -198,8 +185,8 @@ TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& tr
       std::tie(record.loss, record.accuracy) = means.read();
     }
     const double train_seconds = seconds_since(epoch_start);
-    record.steps = steps;
-    record.ms_per_step = steps > 0 ? 1000.0 * train_seconds / steps : 0;
+    record.steps = steps_run;
+    record.ms_per_step = steps_run > 0 ? 1000.0 * train_seconds / steps_run : 0;
     record.learning_rate = lr;
     if (validation != nullptr && validation->size() > 0) {
       const auto val = comm != nullptr ? evaluate_over_ranks(model, *validation, config.eval_batch_size, callbacks.cancel, *comm)
@@ -209,22 +196,19 @@ TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& tr
     }
     record.seconds = seconds_since(epoch_start);
     outcome.history.push_back(record);
-    if (callbacks.on_epoch) callbacks.on_epoch(record);
 
-    if (config.early_stopping.enabled) {
-      const double value = monitored_value(record, config.early_stopping.monitor);
-      const auto verdict = early_stopping.on_epoch_end(epoch, value);
-      outcome.best_epoch = early_stopping.best_epoch();
-      if (verdict == EarlyStopping::Verdict::Improved && config.early_stopping.restore_best_weights) {
-        best_weights = snapshot(model);
-      } else if (verdict == EarlyStopping::Verdict::Stop) {
-        outcome.stopped_epoch = epoch;
-        if (config.early_stopping.restore_best_weights && !best_weights.empty()) {
-          restore(model, best_weights);
-          outcome.restored_best_weights = true;
-        }
-        break;
-      }
+    // Keras's order: the callbacks list first (EarlyStopping, ReduceLROnPlateau,
+    // ModelCheckpoint as given), then the run ends if any of them or stop() asked.
+    const bool early_stop = epoch_callbacks.end_epoch(&model, &optimizer, outcome.history).stop;
+    outcome.best_epoch = epoch_callbacks.best_epoch();
+    outcome.restored_best_weights = epoch_callbacks.restored_best_weights();
+    if (callbacks.on_epoch) callbacks.on_epoch(record);
+    check_cancel(callbacks.cancel);  // an abort from onEpochEnd rejects, even after the last epoch
+    const bool stop_now = control.end_run_now() || end_epoch;
+    if (early_stop || stop_now) {
+      outcome.stopped_epoch = epoch;
+      outcome.stop_reason = early_stop ? StopReason::EarlyStopping : control.reason();
+      break;
     }
   }
   return outcome;

@@ -10,6 +10,7 @@
 #include "core/distributed/communicator.h"
 #include "core/models/classifier.h"
 #include "core/optimizer.h"
+#include "core/run_control.h"
 
 namespace torchfit {
 
@@ -23,12 +24,12 @@ struct LabelledData {
 };
 
 struct EpochRecord {
-  int epoch = 0;  // 1-based
-  int epochs = 0;
+  int epoch = 0;  // 1-based, counted from the first epoch ever (initial_epoch included)
+  int epochs = 0; // the last epoch's number
   double loss = 0, accuracy = 0;
   double val_loss = NAN, val_accuracy = NAN;  // NaN without validation data
   double seconds = 0, ms_per_step = 0;
-  int64_t steps = 0;
+  int64_t steps = 0;  // steps run: fewer than the epoch's when the run stopped inside it
   double learning_rate = 0;
 };
 
@@ -43,11 +44,18 @@ struct TrainCallbacks {
   std::function<void(const EpochRecord&)> on_epoch;
   std::function<void(const BatchRecord&)> on_batch;
   const std::atomic<bool>* cancel = nullptr;
+  // control.stop(): end after the current batch (or epoch) and keep the model. on_epoch and
+  // on_batch may block until JavaScript has seen the record, so a stop() there takes effect
+  // at once. batch_stops: on_batch's receiver may call stop() (distributed runs then compare
+  // flags every step).
+  const std::atomic<bool>* stop = nullptr;
+  bool batch_stops = false;
 };
 
 struct TrainOutcome {
   std::vector<EpochRecord> history;
-  int stopped_epoch = -1;  // 0-based epoch at which EarlyStopping stopped, -1 if it did not
+  int stopped_epoch = -1;  // 0-based epoch after which the run stopped early, -1 if it did not
+  StopReason stop_reason = StopReason::None;
   int best_epoch = -1;
   bool restored_best_weights = false;
 };

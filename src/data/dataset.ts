@@ -31,7 +31,7 @@ export interface ClassGroup {
   classes: readonly number[];
 }
 
-/** DESIGN.md's 5 balanced classes (12,000 training images each). */
+/** The 5 balanced classes of the notebook's data set (12,000 training images each): pairs of Fashion-MNIST classes. */
 export const DEFAULT_GROUPING: readonly ClassGroup[] = [
   { label: 1, name: 'Tops', classes: [0, 6] },
   { label: 2, name: 'Trousers & dresses', classes: [1, 3] },

@@ -226,7 +226,7 @@ async function loadSharp(): Promise<SharpFactory> {
   try {
     sharpModule = (await import('sharp')).default;
   } catch (error) {
-    throw new ImageFolderError('ERR_IMAGE_FOLDER', 'sharp', `the image decoder could not load (${(error as Error).message}); reinstall torchfit's dependencies (npm install)`, { cause: error });
+    throw new ImageFolderError('ERR_IMAGE_FOLDER', 'sharp', `the image decoder could not load (${(error as Error).message}); reinstall torchfit's dependencies (npm install), or, after an install with --omit=optional (which also leaves out sharp's platform binaries), run: npm install --include=optional sharp`, { cause: error });
   }
   return sharpModule;
 }

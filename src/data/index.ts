@@ -2,6 +2,10 @@
  * The data layer: .npy files (with a restricted unpickler for numpy's object
  * arrays), IDX files, the Fashion-MNIST dataset files, scikit-learn-exact
  * splitting and label helpers.
+ *
+ * Internal: this folder's surface for the tests and scripts of this repository. Users import
+ * the package entry (src/index.ts), which picks the public names; package.json's "exports"
+ * does not reach this file.
  */
 export type { DType, NdArray, ObjectArray, TypedArray } from './ndarray.js';
 export { isNdArray, shapeSize } from './ndarray.js';

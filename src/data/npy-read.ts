@@ -7,7 +7,7 @@ import { NpyFormatError, PickleSecurityError } from '../errors.js';
 import { typedFromBytes } from './layout.js';
 import type { NdArray, ObjectArray } from './ndarray.js';
 import { readNpyHeader } from './npy-header.js';
-import { unpickleTop, type PickleValue, type UnpickleOptions } from './pickle.js';
+import { unpickleTop, type PickleLimits, type PickleValue } from './pickle.js';
 import { readNpyFile } from './read-file.js';
 
 /** What loadNpy returns: an NdArray, or whatever a pickled object array held. */
@@ -21,7 +21,7 @@ export interface NpyReadOptions {
    */
   allowPickle?: boolean;
   /** Limits for the unpickler. */
-  pickle?: Omit<UnpickleOptions, 'baseOffset'>;
+  pickle?: PickleLimits;
 }
 
 /**

@@ -20,13 +20,17 @@ import {
 export type { PickleDict, PickleValue } from './pickle-objects.js';
 
 /** Limits and reporting options for {@link unpickle}. */
-export interface UnpickleOptions {
+/** Bounds on what the restricted unpickler builds (loadNpy's `pickle` option). */
+export interface PickleLimits {
   /** Deepest MARK nesting and container nesting in the result (default 100). */
   maxDepth?: number;
   /** Most memo entries (default 1,000,000). */
   maxMemo?: number;
   /** Most items on the stack (default 1,000,000). */
   maxStack?: number;
+}
+
+export interface UnpickleOptions extends PickleLimits {
   /** Where the pickle starts in its file, so messages can give the file offset too. */
   baseOffset?: number;
   /**

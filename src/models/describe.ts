@@ -5,7 +5,7 @@
  */
 import { described, InvalidOptionError } from '../errors.js';
 import type { ModelSummary } from '../torch/types.js';
-import type { LayerSpec, ResolvedLayer } from './layers.js';
+import type { ModelSpec, ResolvedLayer } from './layers.js';
 import { checkResNetDepth, cnnLayers, resnetLayers } from './presets.js';
 import { resolveLayers, type ResolvedModel } from './resolve.js';
 import { kerasShape, summaryRows } from './summary.js';
@@ -107,12 +107,12 @@ export function summaryOf(kind: ModelKind, depth: number, resolved: ResolvedMode
  *
  * @example
  * describeModel('cnn').totalParams;                                   // 33989
+ * describeModel('resnet').depth;                                      // 2 (the default depth)
  * describeModel({ kind: 'resnet', depth: 20 }).summary.layers.length;
  * describeModel({ layers: [{ type: 'flatten' }, { type: 'dense', units: 10, activation: 'softmax' }] },
  *   { inputShape: [32, 32, 3], numClasses: 10 }).totalParams;         // 30730
  */
-export function describeModel(spec: 'cnn' | 'resnet' | { kind: 'cnn' } | { kind: 'resnet'; depth?: number } | { kind?: 'layers'; layers: LayerSpec[] },
-  options: DescribeOptions = {}): ModelDescription {
+export function describeModel(spec: ModelSpec, options: DescribeOptions = {}): ModelDescription {
   const { inputShape, numClasses } = checkInput(options);
   const choice = resolveModelChoice(spec);
   const chw: [number, number, number] = [inputShape[2], inputShape[0], inputShape[1]];

@@ -24,11 +24,28 @@ export function cnnLayers(numClasses: number): LayerSpec[] {
   ];
 }
 
-/** Checks a ResNet v1 depth: 6n+2. */
+/** The largest ResNet depth accepted anywhere (options, checkpoints, the CLI). */
+export const MAX_RESNET_DEPTH = 1000;
+
+/** What every depth check says it expected. */
+export const RESNET_DEPTH_EXPECTED = 'a ResNet v1 depth 6n+2 (2, 8, 14, 20, 32, 44, ...)';
+
+/**
+ * The one rule for ResNet v1 depths: 6n+2 (n residual blocks per stack, three stacks), 2 to 1000.
+ * Options, checkpoints and the CLI each word the refusal in their own error type.
+ */
+export function isResNetDepth(depth: unknown): depth is number {
+  return typeof depth === 'number' && Number.isInteger(depth) && depth >= 2 && depth <= MAX_RESNET_DEPTH && (depth - 2) % 6 === 0;
+}
+
+/** Residual blocks per stack of a valid depth: (depth - 2) / 6. */
+export function resnetBlocks(depth: number): number {
+  return (depth - 2) / 6;
+}
+
+/** Checks a ResNet v1 depth option: 6n+2. */
 export function checkResNetDepth(depth: unknown, option = 'model.depth'): number {
-  if (typeof depth !== 'number' || !Number.isInteger(depth) || depth < 2 || depth > 1000 || (depth - 2) % 6 !== 0) {
-    throw new InvalidOptionError(option, 'a ResNet v1 depth 6n+2 (2, 8, 14, 20, 32, 44, ...)', depth);
-  }
+  if (!isResNetDepth(depth)) throw new InvalidOptionError(option, RESNET_DEPTH_EXPECTED, depth);
   return depth;
 }
 
@@ -38,7 +55,7 @@ export function checkResNetDepth(depth: unknown, option = 'model.depth'): number
  * 16, 32, 64 filters; a strided 1x1 conv shortcut where a stack starts; Flatten -> Dense.
  */
 export function resnetLayers(depth: number, numClasses: number): LayerSpec[] {
-  const blocks = (checkResNetDepth(depth) - 2) / 6;
+  const blocks = resnetBlocks(checkResNetDepth(depth));
   const conv = (filters: number, kernelSize: number, strides: number): LayerSpec => ({
     type: 'conv2d', filters, kernelSize, strides, padding: 'same', kernelInitializer: 'heNormal', kernelRegularizer: { l2: 1e-4 },
   });

@@ -5,6 +5,7 @@
 import type { LayerSummary, ModelSummary } from '../torch/types.js';
 import { InvalidOptionError } from '../errors.js';
 import { FONT_FAMILY, escapeXml, pngScaleOf, svgSize, svgToPng, type Figure, type FigureOptions } from './render.js';
+import { importReportPackage } from './optional.js';
 import { checkSummary, formatShape } from './summary.js';
 
 /** Options of {@link renderModelDiagram}. */
@@ -30,7 +31,9 @@ let vizPromise: Promise<import('@viz-js/viz').Viz> | undefined;
 
 /** Graphviz compiled to WebAssembly, loaded once (it takes ~100 ms). */
 function viz(): Promise<import('@viz-js/viz').Viz> {
-  vizPromise ??= import('@viz-js/viz').then((m) => m.instance());
+  vizPromise ??= importReportPackage('@viz-js/viz', () => import('@viz-js/viz')).then((m) => m.instance());
+  // A failed load is not cached: installing the package then works without a restart.
+  vizPromise.catch(() => { vizPromise = undefined; });
   return vizPromise;
 }
 

@@ -267,7 +267,7 @@ ${table(
   classes,
 )}
 </div>
-<p class="note">Notebook rows: the figures the original notebook published (PARITY.md), on its own copy of the data set and a Colab GPU; its times are Keras's rounded progress-bar figures. Differences under each of our accuracies are in percentage points against the notebook.</p>
+<p class="note">Notebook rows: the figures the original notebook published, on its own copy of the data set and a Colab GPU; its times are Keras's rounded progress-bar figures. Differences under each of our accuracies are in percentage points against the notebook.</p>
 ${subsetNote(data)}
 ${data.comparisonCurves ? figureHtml(data.comparisonCurves, 'wide') : ''}
 </section>`;

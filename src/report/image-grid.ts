@@ -4,6 +4,7 @@
 import { resolveLayout, type DataFormat } from '../data/image-layout.js';
 import type { NdArray } from '../data/ndarray.js';
 import { InvalidOptionError } from '../errors.js';
+import { importReportPackage } from './optional.js';
 import { FONT_FAMILY, INK, escapeXml, pngScaleOf, svgToPng, textWidth, type Figure, type FigureOptions } from './render.js';
 
 /** Options of {@link renderImageGrid}. */
@@ -95,7 +96,7 @@ export async function renderImageGrid(images: NdArray, options: ImageGridOptions
   const height = Math.ceil(titleHeight + gridH + 2 * MARGIN);
 
   // One mosaic of every image (grey, or RGB for colour), upscaled by pixel repetition, embedded once.
-  const { PNG } = await import('pngjs');
+  const { PNG } = await importReportPackage('pngjs', () => import('pngjs'));
   const colorType = colour ? 2 : 0;
   const bytes = colour ? 3 : 1;
   const mosaic = new PNG({ width: gridW, height: gridH, colorType, inputColorType: colorType, bitDepth: 8, inputHasAlpha: false });

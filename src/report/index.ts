@@ -1,6 +1,10 @@
 /**
  * Reporting: scikit-learn-exact metrics, figures (SVG and PNG), Keras-style model
  * summaries and diagrams, and the HTML report with its results.json.
+ *
+ * Internal: this folder's surface for the tests and scripts of this repository. Users import
+ * the package entry (src/index.ts), which picks the public names; package.json's "exports"
+ * does not reach this file.
  */
 export { accuracyScore, confusionMatrix, classificationReport } from './metrics.js';
 export type { Labels, ZeroDivision, ClassificationReportOptions, ClassificationReport, ClassMetrics, AverageMetrics } from './metrics.js';

@@ -1,5 +1,5 @@
 /**
- * The notebook's own published results (PARITY.md), shown beside ours in the
+ * The notebook's own published results (listed in docs/parity.md), shown beside ours in the
  * report's comparison table.
  */
 import type { ModelSummary } from '../torch/types.js';

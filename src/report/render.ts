@@ -4,10 +4,18 @@
  */
 import { existsSync } from 'node:fs';
 
+import { importReportPackage } from './optional.js';
+
 // Vega and resvg take most of a second to load: they are loaded on the first
 // figure, not when torchfit is imported (every CLI command imports it).
 let vegaModule: Promise<typeof import('vega')> | undefined;
-const loadVega = () => (vegaModule ??= import('vega'));
+const loadVega = () => {
+  if (!vegaModule) {
+    vegaModule = importReportPackage('vega', () => import('vega'));
+    vegaModule.catch(() => { vegaModule = undefined; });  // not cached when missing: installing it then works
+  }
+  return vegaModule;
+};
 
 /** A rendered figure: the same picture as SVG text and as a PNG. */
 export interface Figure {
@@ -131,7 +139,7 @@ export async function svgToPng(svg: string, scale = 2): Promise<Buffer> {
         'Run `npm run setup` (it installs fonts-liberation) or `sudo apt-get install fonts-liberation`.',
     );
   }
-  const { renderAsync } = await import('@resvg/resvg-js');
+  const { renderAsync } = await importReportPackage('@resvg/resvg-js', () => import('@resvg/resvg-js'));
   const rendered = await renderAsync(svg, {
     fitTo: { mode: 'zoom', value: scale },
     background: '#ffffff',
@@ -290,7 +298,7 @@ export const VEGA_CONFIG = {
  * ```
  */
 export async function vegaLiteToSvg(spec: Record<string, unknown>): Promise<string> {
-  const [vl, vega] = await Promise.all([import('vega-lite'), loadVega()]);
+  const [vl, vega] = await Promise.all([importReportPackage('vega-lite', () => import('vega-lite')), loadVega()]);
   const config = { ...VEGA_CONFIG, ...(spec.config as object | undefined) } as Record<string, unknown>;
   for (const k of ['legend', 'axis', 'title'] as const) {
     config[k] = { ...(VEGA_CONFIG[k] as object), ...((spec.config as Record<string, object> | undefined)?.[k] ?? {}) };

@@ -1,8 +1,9 @@
 /**
  * writeReport(): the HTML report, results.json and every figure, in one directory.
  */
-import { mkdir, readdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, unlink } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
+import { writeFileAtomic } from '../data/atomic-write.js';
 import { InvalidOptionError } from '../errors.js';
 import { confusionMatrix, classificationReport, accuracyScore } from './metrics.js';
 import { renderConfusionMatrix } from './confusion-plot.js';
@@ -247,9 +248,7 @@ function stringify(value: unknown, indent = ''): string {
   return JSON.stringify(value) ?? 'null';
 }
 
-/** Writes through a temporary file and a rename, so no reader sees half a file. */
+/** Each file goes through writeFileAtomic (temporary file, fsync, rename): no reader sees half a file. */
 async function writeAtomic(path: string, content: string | Buffer): Promise<void> {
-  const tmp = `${path}.${process.pid}.tmp`;
-  await writeFile(tmp, content);
-  await rename(tmp, path);
+  await writeFileAtomic(path, [typeof content === 'string' ? Buffer.from(content, 'utf8') : content]);
 }

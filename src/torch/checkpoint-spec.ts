@@ -13,13 +13,14 @@ import { CheckpointError } from '../errors.js';
 import type { PickleValue } from '../data/pickle.js';
 import { isDict } from './checkpoint-values.js';
 import { layersSpecOfCheckpoint } from '../models/checkpoint-spec.js';
+import { isResNetDepth, MAX_RESNET_DEPTH, RESNET_DEPTH_EXPECTED, resnetBlocks } from '../models/presets.js';
 import type { NativeModelSpec } from './native.js';
 
 /** Tensor name -> shape, for the entries of a state_dict. */
 export type ShapeTable = ReadonlyMap<string, readonly number[]>;
 
 const LIMITS = {
-  depth: [0, 1000],
+  depth: [0, MAX_RESNET_DEPTH],
   numClasses: [2, 100_000],
   channels: [1, 64],
   height: [8, 4096],
@@ -89,10 +90,8 @@ export function checkArchitecture(spec: NativeModelSpec, shapes: ShapeTable, fil
       return;
     }
     case 'resnet': {
-      if (spec.depth < 2 || (spec.depth - 2) % 6 !== 0) {
-        throw new CheckpointError(file, `field 'model.depth' is ${spec.depth}, expected a ResNet v1 depth 6n+2 (2, 8, 14, 20, ...)`);
-      }
-      const blocks = (spec.depth - 2) / 6;
+      if (!isResNetDepth(spec.depth)) throw new CheckpointError(file, `field 'model.depth' is ${spec.depth}, expected ${RESNET_DEPTH_EXPECTED}`);
+      const blocks = resnetBlocks(spec.depth);
       const stacks = new Set<number>();
       for (const name of shapes.keys()) {
         const m = /^stacks\.(\d{1,6})\./.exec(name);

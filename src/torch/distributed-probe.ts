@@ -1,6 +1,6 @@
 /**
  * Tests only, not exported from the package: one all-reduced training step of a small
- * BatchNorm-free network (native/core/distributed/probe.h), so that a test can compare
+ * BatchNorm-free network (native/core/tools/probe.h), so that a test can compare
  * the averaged gradients of several ranks with one process's gradient of the combined batch.
  */
 import { resolveDistributed, type DistributedOptions } from './distributed.js';

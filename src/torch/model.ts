@@ -14,12 +14,12 @@ import type { ResolvedLayer } from '../models/layers.js';
 import { resolveLayers } from '../models/resolve.js';
 import { summaryRows } from '../models/summary.js';
 import { kerasMomentum } from '../models/native-spec.js';
-import { resolveDevice } from './options.js';
+import { parseDevice, selectDevice, type Device } from './device.js';
 import { readCheckpoint, readCheckpointFile } from './checkpoint-file.js';
 import type { History, ModelSummary } from './types.js';
 
 export interface LoadOptions {
-  device?: 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
+  device?: Device;
   /** Image height and width, for a plain state_dict only (our checkpoints carry their config). Default [28, 28]. */
   imageSize?: [number, number];
   /** Accept NaN or infinite weights, buffers and optimizer slots (refused by default). */
@@ -75,11 +75,16 @@ export class Model {
   metadata: ModelMetadata;
   private cachedConfig?: ModelConfig;
 
-  /** @internal */
-  constructor(handle: NativeModel, metadata: ModelMetadata = {}) {
+  // Models come from trainModel and Model.load only.
+  private constructor(handle: NativeModel, metadata: ModelMetadata = {}) {
     this.handle = handle;
     this.metadata = metadata;
     registry.register(this, handle, this);
+  }
+
+  /** @internal Wraps a native model (trainModel's result). */
+  static fromNative(handle: NativeModel, metadata: ModelMetadata = {}): Model {
+    return new Model(handle, metadata);
   }
 
   /**
@@ -206,10 +211,7 @@ export class Model {
     const { imageSize, allowNonFinite, device: wanted } = checkLoadOptions(options);
     const binding = native();
     const runtime = binding.info();
-    const device = resolveDevice(wanted, runtime.cudaAvailable);
-    if (device.startsWith('cuda') && !runtime.cudaAvailable) {
-      throw new InvalidOptionError('device', runtime.cudaCompiled ? "'cpu' (no CUDA GPU is visible)" : "'cpu' or 'auto' (this libtorch was built without CUDA)", device);
-    }
+    const device = selectDevice(wanted, runtime);
     const plan = readCheckpoint(await readCheckpointFile(path), path, { imageSize, allowNonFinite });
     try {
       const handle = await runJob(() => binding.NativeModel.restore(plan.spec, plan.state, plan.optimizer, device, resolve(path)));
@@ -277,15 +279,14 @@ function asCheckpointError(error: unknown, path: string): CheckpointError {
   return new CheckpointError(path, `${message.replace(`${resolve(path)}: `, '')}${code}`);
 }
 
-function checkLoadOptions(options: unknown): { imageSize: [number, number]; allowNonFinite: boolean; device: string } {
+function checkLoadOptions(options: unknown): { imageSize: [number, number]; allowNonFinite: boolean; device: Device } {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) throw new InvalidOptionError('options', 'an object', options);
   const o = options as LoadOptions;
   for (const key of Object.keys(o)) {
     if (!['device', 'imageSize', 'allowNonFinite'].includes(key)) throw new InvalidOptionError(key, "one of 'device', 'imageSize', 'allowNonFinite'", described('an unknown option'));
   }
   if (o.allowNonFinite !== undefined && typeof o.allowNonFinite !== 'boolean') throw new InvalidOptionError('allowNonFinite', 'a boolean', o.allowNonFinite);
-  const device = o.device ?? 'auto';
-  if (typeof device !== 'string' || !/^(auto|cpu|cuda(:\d{1,3})?)$/.test(device)) throw new InvalidOptionError('device', "'auto', 'cpu', 'cuda' or 'cuda:N'", device);
+  const device = parseDevice(o.device ?? 'auto');
   return { imageSize: checkImageSize(o.imageSize), allowNonFinite: o.allowNonFinite ?? false, device };
 }
 

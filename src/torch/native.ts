@@ -11,7 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { AddonLoadError } from '../errors.js';
 import type { NativeLayer } from '../models/native-spec.js';
 import type { NativeAugmentConfig } from './augment.js';
-import type { BatchLog, EpochLog, LayerSummary } from './types.js';
+import type { NativeCallback } from './callbacks.js';
+import { platformTag, prebuildMismatch, prebuildPaths, readPrebuildRecord } from './prebuild.js';
+import type { BatchLog, EpochLog, History, LayerSummary } from './types.js';
 
 /** The package root (two levels above dist/torch/). */
 export const packageRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -50,14 +52,6 @@ export interface NativeTrainConfig {
     epsilon: number;
   };
   epochLearningRates: number[];
-  earlyStopping: {
-    enabled: boolean;
-    monitor: 'val_loss' | 'val_accuracy' | 'loss' | 'accuracy';
-    mode: 'min' | 'max';
-    patience: number;
-    minDelta: number;
-    restoreBestWeights: boolean;
-  };
   seed: number;
   shuffle: boolean;
   device: string;
@@ -67,6 +61,11 @@ export interface NativeTrainConfig {
   augment: NativeAugmentConfig;
   /** Absent: this process trains alone. */
   distributed?: NativeDistributedConfig;
+  /** Training control (src/torch/callbacks.ts): epochs initialEpoch .. epochs - 1 run (0-based). */
+  initialEpoch: number;
+  callbacks: NativeCallback[];
+  /** 0: none. */
+  timeLimitMs: number;
   /** validationSplit: the training rows from this index on validate (0: no split). */
   validationSplitAt: number;
   /** classWeight as a table by class index (empty: none). */
@@ -86,7 +85,7 @@ export interface NativeDistributedConfig {
   bucketBytes: number;
 }
 
-/** What _dataParallelProbe returns: see native/core/distributed/probe.h. */
+/** What _dataParallelProbe returns: see native/core/tools/probe.h. */
 export interface NativeProbeResult {
   parameters: Float32Array;
   localGradients: Float32Array;
@@ -117,12 +116,23 @@ export interface NativeTrainSpec {
   train: NativeDataSpec;
   validation?: NativeDataSpec;
   resume?: NativeModel;
+  /** The worker waits for these callbacks before going on (so that control.stop() there applies at once). */
+  awaitCallbacks?: { epoch: boolean; batch: boolean };
+  /** What modelCheckpoint files carry besides the weights, as Model.save() writes it. */
+  checkpointMetadata?: { configJson: string; optionsJson: string; historyBefore?: History };
+}
+
+/** trainModel's job: cancel() rejects (AbortError), stop() ends after the current batch and resolves. */
+export interface NativeTrainJob extends NativeJob<NativeTrainOutcome> {
+  stop(): void;
 }
 
 export interface NativeTrainOutcome {
   model: NativeModel;
   history: EpochLog[];
   stoppedEpoch: number;
+  /** '' when it ran every epoch. */
+  stopReason: '' | 'earlyStopping' | 'stop' | 'timeLimit';
   bestEpoch: number;
   restoredBestWeights: boolean;
   device: string;
@@ -252,26 +262,31 @@ export interface NativeOpTime {
 export interface NativeBinding {
   info(): NativeRuntimeInfo;
   liveTensors(): number;
-  train(spec: NativeTrainSpec, onEpoch: (log: EpochLog) => void, onBatch: (log: BatchLog) => void): NativeJob<NativeTrainOutcome>;
+  train(spec: NativeTrainSpec, onEpoch: (log: EpochLog) => void, onBatch: (log: BatchLog) => void): NativeTrainJob;
   describeModel(spec: NativeModelSpec): { layers: LayerSummary[]; trainableParams: number; nonTrainableParams: number; outputShape: number[] };
-  initialWeights(spec: NativeModelSpec, seed: number): Record<string, Float32Array>;
-  earlyStoppingTrace(config: { mode: 'min' | 'max'; patience: number; minDelta: number }, values: number[]): number;
+  _initialWeights(spec: NativeModelSpec, seed: number): Record<string, Float32Array>;
+  _earlyStoppingTrace(config: { mode: 'min' | 'max'; patience: number; minDelta: number; baseline?: number; startFromEpoch?: number }, values: number[]): number;
+  /** Internal (test/callbacks-logic.test.js): the epoch-end callbacks' decisions on scripted figures, without a model. */
+  _callbackTrace(spec: { callbacks: NativeCallback[]; learningRate: number; epochLearningRates?: number[]; initialEpoch?: number },
+    figures: { loss?: number; accuracy?: number; valLoss?: number; valAccuracy?: number }[]): { epoch: number; learningRate: number; stop: boolean; saved: string[] }[];
+  /** Internal (test/callbacks-logic.test.js): Python's repr() of a float, as checkpoint paths write it. */
+  _pythonRepr(value: number): string;
   /** Tests only: one all-reduced step of a BatchNorm-free network. */
   _dataParallelProbe(spec: { x: NativeArray; shape: number[]; y: NativeArray; numClasses: number; seed: number; distributed?: NativeDistributedConfig }): NativeJob<NativeProbeResult>;
-  /** Internal (scripts/profile-step.mjs): fit's step under libtorch's profiler, on random data. */
+  /** Internal (scripts/bench/profile-step.mjs): fit's step under libtorch's profiler, on random data. */
   _profileStep(spec: NativeModelSpec, options: NativeProfileOptions): { msPerStep: number; ops: NativeOpTime[] };
   /** Internal (test/kernels.test.js): fused kernels against libtorch's ops on the same random inputs. */
   _compareKernels(spec: NativeCompareSpec): NativeDifference[];
-  /** Internal (scripts/roofline.mjs): this CPU's float32 FMA peak, measured. */
+  /** Internal (scripts/bench/roofline.mjs): this CPU's float32 FMA peak, measured. */
   _fmaPeak(options: { threads: number; seconds?: number; isa?: 'avx2' | 'avx512' }): { gflops: number; isa: string; threads: number };
-  /** Internal (scripts/roofline.mjs): one convolution layer's forward and backward, on the engine or libtorch's path. */
+  /** Internal (scripts/bench/roofline.mjs): one convolution layer's forward and backward, on the engine or libtorch's path. */
   _timeConv(spec: {
     batch?: number; inChannels?: number; outChannels?: number; height?: number; width?: number; kernel?: number;
     stride?: number; padding?: 'same' | 'valid'; path: 'engine' | 'libtorch'; reps?: number; threads?: number; inputGrad?: boolean;
   }): { forwardMs: number; backwardMs: number; forwardGflop: number; backwardGflop: number };
   /** Internal: the kernel builds this CPU runs ('generic' always, 'avx2' where supported). */
   _kernelIsas(): { active: string; available: string[] };
-  /** Internal (scripts/bench-layout.mjs, test/images-layout.test.js): the channels_last transpose of training inputs. */
+  /** Internal (scripts/bench/layout.mjs, test/images-layout.test.js): the channels_last transpose of training inputs. */
   _toNchw(x: Float32Array, nchwShape: number[]): { data: Float32Array; ms: number };
   /**
    * Internal (test/augment.test.js): augments one (N, C, H, W) batch as fit does. params: (N, 9) float64 per-image
@@ -283,20 +298,41 @@ export interface NativeBinding {
   NativeTensor: NativeTensorClass;
 }
 
-const REBUILD_HINT =
-  'Build it with `npx torchfit build` (in a project that depends on torchfit) or `npm run setup` (in a clone of torchfit). ' +
-  'It needs cmake, g++ and libtorch: on Debian/Ubuntu `sudo apt-get install cmake g++ libtorch-dev libgloo-dev`, ' +
-  'or point LIBTORCH at an unpacked libtorch.';
+// What to run, for the two ways torchfit is used: as a dependency, and as a clone.
+const BUILD_HINT =
+  'Compile it against your libtorch with `npx torchfit build` (in a project that depends on torchfit; it prints its progress) ' +
+  'or `npm run setup` (in a clone of torchfit). Compiling needs cmake, g++ and libtorch: on Debian/Ubuntu ' +
+  '`sudo apt-get install cmake g++ libtorch-dev libgloo-dev libdnnl-dev`, elsewhere set LIBTORCH to an unpacked libtorch.';
 
 let cached: NativeBinding | undefined;
+let loadedFrom: AddonSource | undefined;
 
-/** Path of the compiled addon (TORCHFIT_ADDON overrides it). */
-export function addonPath(): string {
-  return process.env.TORCHFIT_ADDON ?? join(packageRoot, 'build', 'Release', 'torchfit.node');
+/** Where the addon was loaded from: TORCHFIT_ADDON, a source build (build/Release) or the package's prebuild. */
+export interface AddonSource {
+  kind: 'env' | 'source' | 'prebuilt';
+  path: string;
 }
 
-function buildRecord(): { libtorchVersion?: string; libDir?: string; source?: string } | undefined {
-  const file = join(packageRoot, 'build', 'torchfit-build.json');
+/**
+ * The addons to try, in order (node-gyp-build's order): TORCHFIT_ADDON alone when set; otherwise
+ * a source build in build/Release (a local `npx torchfit build` wins), then the prebuild shipped
+ * in prebuilds/<platform>-<arch>/.
+ */
+export function addonCandidates(root = packageRoot, env: NodeJS.ProcessEnv = process.env): AddonSource[] {
+  if (env.TORCHFIT_ADDON) return [{ kind: 'env', path: env.TORCHFIT_ADDON }];
+  return [
+    { kind: 'source', path: join(root, 'build', 'Release', 'torchfit.node') },
+    { kind: 'prebuilt', path: prebuildPaths(root).addon },
+  ];
+}
+
+/** Where the loaded addon came from (undefined before the first native call). */
+export function addonSource(): AddonSource | undefined {
+  return loadedFrom;
+}
+
+function buildRecord(root: string): { libtorchVersion?: string; libDir?: string; source?: string } | undefined {
+  const file = join(root, 'build', 'torchfit-build.json');
   if (!existsSync(file)) return undefined;
   try {
     return JSON.parse(readFileSync(file, 'utf8'));
@@ -305,28 +341,48 @@ function buildRecord(): { libtorchVersion?: string; libDir?: string; source?: st
   }
 }
 
-/** Loads the addon once; throws AddonLoadError with the command to run. */
+/** Loads the addon once; throws AddonLoadError saying what was tried and what to run. */
 export function native(): NativeBinding {
   if (cached) return cached;
-  const path = addonPath();
-  if (!existsSync(path)) {
-    throw new AddonLoadError(`torchfit's native addon is not built (looked for ${path}). ${REBUILD_HINT}`);
+  const candidates = addonCandidates();
+  const present = candidates.filter((c) => existsSync(c.path));
+  if (present.length === 0) {
+    const [first, prebuilt] = candidates;
+    const what = prebuilt
+      ? `(looked for ${first!.path}) and the package has no prebuilt addon for ${platformTag()} (${prebuilt.path})`
+      : `(looked for ${first!.path}, named by TORCHFIT_ADDON)`;
+    throw new AddonLoadError(`torchfit's native addon is not built ${what}. ${BUILD_HINT}`);
+  }
+  const chosen = present[0]!;
+  if (chosen.kind === 'prebuilt') {
+    // Checked before dlopen, so a missing or different libtorch is named instead of a raw loader error.
+    const record = readPrebuildRecord(prebuildPaths(packageRoot).record);
+    const mismatch = record ? prebuildMismatch(record) : undefined;
+    if (mismatch) throw new AddonLoadError(`${mismatch} ${BUILD_HINT}`);
   }
   // libgomp reads its wait policy once, when libtorch loads it. Spinning threads collapse
   // when other processes share the cores (a CNN step went from 100 ms to 470 ms under
   // load; passive waiting kept it at 160 ms), so wait passively unless the user chose.
   process.env.OMP_WAIT_POLICY ??= 'PASSIVE';
   try {
-    cached = createRequire(import.meta.url)(path) as NativeBinding;
+    cached = createRequire(import.meta.url)(chosen.path) as NativeBinding;
+    loadedFrom = chosen;
   } catch (error) {
-    const record = buildRecord();
     const reason = error instanceof Error ? error.message : String(error);
-    const built = record?.libtorchVersion
-      ? ` It was built against libtorch ${record.libtorchVersion} from ${record.source} (${record.libDir}); that libtorch may have been removed or replaced.`
-      : '';
-    throw new AddonLoadError(`torchfit's native addon at ${path} failed to load: ${reason}.${built} Rebuild it: ${REBUILD_HINT}`, {
+    throw new AddonLoadError(`torchfit's native addon at ${chosen.path} failed to load: ${reason}.${builtAgainst(chosen)} ${BUILD_HINT}`, {
       cause: error,
     });
   }
   return cached;
+}
+
+function builtAgainst(source: AddonSource): string {
+  if (source.kind === 'prebuilt') {
+    const record = readPrebuildRecord(prebuildPaths(packageRoot).record);
+    return record ? ` This prebuilt addon was built against libtorch ${record.libtorchVersion} from ${record.torchSource} (${record.libDir}).` : '';
+  }
+  const record = source.kind === 'source' ? buildRecord(packageRoot) : undefined;
+  return record?.libtorchVersion
+    ? ` It was built against libtorch ${record.libtorchVersion} from ${record.source} (${record.libDir}); that libtorch may have been removed or replaced.`
+    : '';
 }

@@ -8,12 +8,14 @@ import { availableParallelism } from 'node:os';
 
 import { described, describeValue, InvalidOptionError } from '../errors.js';
 import { resolveAugment, type AugmentOptions } from './augment.js';
+import { resolveCallbacks, type Callback, type EarlyStoppingOptions } from './callbacks.js';
+import { parseDevice, type Device } from './device.js';
 import { resolveDistributed, type DistributedOptions, type ResolvedDistributed } from './distributed.js';
 import type { DataFormat, ImagesInput, LabelsInput } from './inputs.js';
 import { resolveModelChoice, type ModelChoiceResolved } from '../models/describe.js';
 import type { ModelSpec } from '../models/layers.js';
 import type { KernelChoice, NativeTrainConfig } from './native.js';
-import type { BatchLog, EpochLog } from './types.js';
+import type { BatchLog, EpochLog, TrainControl } from './types.js';
 import type { Model } from './model.js';
 import { resolveDataOptions, type ResolvedDataOptions } from './data-options.js';
 import type { ClassWeight, SampleWeights } from './sample-weights.js';
@@ -35,20 +37,13 @@ export interface OptimizerOptions {
   epsilon?: number;
 }
 
-export interface EarlyStoppingOptions {
-  monitor?: 'val_loss' | 'val_accuracy' | 'loss' | 'accuracy';
-  /** Default: 'max' for accuracies, 'min' otherwise (Keras's 'auto'). */
-  mode?: 'min' | 'max';
-  patience?: number;
-  minDelta?: number;
-  restoreBestWeights?: boolean;
-}
+export type { EarlyStoppingOptions } from './callbacks.js';
 
 /** (epoch 0-based, base learning rate) -> learning rate, or the notebook's lr_schedule. */
 export type LearningRateSchedule = 'notebook' | ((epoch: number, learningRate: number) => number);
 
 export interface TrainOptions {
-  model: ModelChoice;
+  model: ModelSpec;
   train: { x: ImagesInput; y: LabelsInput };
   validation?: { x: ImagesInput; y: LabelsInput };
   /** Layout of 4-D images (train and validation); default: read from the shape (see resolveLayout). */
@@ -63,11 +58,24 @@ export interface TrainOptions {
   evalBatchSize?: number;
   optimizer?: OptimizerName | OptimizerOptions;
   lrSchedule?: LearningRateSchedule;
-  /** true: Keras's defaults with patience 10; false: none. Default: on for the CNN when validation data is given. */
+  /**
+   * true: Keras's defaults with the notebook's patience 10; false: none. Default: on for the CNN when
+   * validation data is given (and callbacks holds no earlyStopping()). It runs after the callbacks list.
+   */
   earlyStopping?: boolean | EarlyStoppingOptions;
+  /** Keras's callbacks as data, run at each epoch end in this order: earlyStopping(), modelCheckpoint(), reduceLROnPlateau(), csvLogger(). */
+  callbacks?: Callback[];
+  /**
+   * Keras's initial_epoch: train epochs initialEpoch+1 .. epochs (1-based), epochs then being the last
+   * epoch's number. With `resume`, the shuffles and lrSchedule continue as one uninterrupted run would.
+   * Default: the resumed model's last epoch (and `epochs` counts the epochs to add), else 0.
+   */
+  initialEpoch?: number;
+  /** Stop after the batch that passes this many milliseconds of training, keeping the model (as control.stop()). */
+  timeLimitMs?: number;
   seed?: number;
   shuffle?: boolean;
-  device?: 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
+  device?: Device;
   /** Intra-op CPU threads. Default: the machine's cores. */
   threads?: number;
   /**
@@ -77,8 +85,10 @@ export interface TrainOptions {
    */
   kernels?: KernelChoice;
   signal?: AbortSignal;
-  onEpochEnd?: (log: EpochLog) => void;
-  onBatchEnd?: (log: BatchLog) => void;
+  /** After each epoch (and its callbacks); control.stop() ends the run here, keeping the model. */
+  onEpochEnd?: (log: EpochLog, control: TrainControl) => void;
+  /** Every batchProgressIntervalMs; control.stop() ends the epoch at this batch (it gets its log) and the run. */
+  onBatchEnd?: (log: BatchLog, control: TrainControl) => void;
   /** Minimum milliseconds between onBatchEnd calls. Default 100. */
   batchProgressIntervalMs?: number;
   /** 0 silent (default), 1 a progress bar on a TTY (epoch lines otherwise), 2 one line per epoch. */
@@ -109,7 +119,7 @@ export interface TrainOptions {
 export interface ResolvedOptions {
   /** Layers models are resolved in trainModel, once the input shape and classes are known. */
   model: ModelChoiceResolved;
-  config: Omit<NativeTrainConfig, 'device' | 'distributed'> & { device: 'auto' | string };
+  config: Omit<NativeTrainConfig, 'device' | 'distributed'> & { device: Device };
   /** Chosen backend still 'auto' here: it depends on the device. */
   distributed?: ResolvedDistributed;
   verbose: 0 | 1 | 2;
@@ -125,6 +135,7 @@ const KNOWN_OPTIONS = new Set([
   'earlyStopping', 'seed', 'shuffle', 'device', 'threads', 'signal', 'onEpochEnd', 'onBatchEnd',
   'batchProgressIntervalMs', 'verbose', 'resume', 'distributed', 'kernels',
   'dataFormat', 'augment',
+  'callbacks', 'initialEpoch', 'timeLimitMs',
   'validationSplit', 'classWeight', 'sampleWeight', 'batchNormMomentum', 'onWarning',
 ]);
 
@@ -162,30 +173,31 @@ function resolveOptimizer(value: unknown, kind: ModelChoiceResolved['kind']): Na
   return out;
 }
 
-function resolveEarlyStopping(value: unknown, kind: ModelChoiceResolved['kind'], hasValidation: boolean): NativeTrainConfig['earlyStopping'] {
-  const off = { enabled: false, monitor: 'val_loss' as const, mode: 'min' as const, patience: 0, minDelta: 0, restoreBestWeights: false };
-  const wanted = value === undefined ? kind === 'cnn' && hasValidation : value !== false;
-  if (!wanted) return off;
-  if (value !== undefined && value !== true && (typeof value !== 'object' || value === null)) {
-    throw new InvalidOptionError('earlyStopping', 'a boolean or { monitor?, mode?, patience?, minDelta?, restoreBestWeights? }', value);
+/**
+ * Keras's epochs and initial_epoch. Without initialEpoch a resumed model goes on from its last
+ * epoch and `epochs` counts the epochs to add (its meaning before initialEpoch existed).
+ */
+function resolveEpochs(options: TrainOptions): { initialEpoch: number; epochs: number } {
+  const given = options.epochs ?? 25;
+  if (options.initialEpoch !== undefined) {
+    const initialEpoch = options.initialEpoch;
+    if (!isInt(initialEpoch, 0, 999_999)) throw new InvalidOptionError('initialEpoch', 'an integer >= 0', initialEpoch);
+    if (!isInt(given, initialEpoch + 1, 1_000_000)) {
+      throw new InvalidOptionError('epochs', `an integer > initialEpoch (${initialEpoch}): with initialEpoch, epochs is the last epoch's number, as in Keras`, given);
+    }
+    return { initialEpoch, epochs: given };
   }
-  const given: EarlyStoppingOptions = typeof value === 'object' && value !== null ? (value as EarlyStoppingOptions) : {};
-  const monitor = given.monitor ?? 'val_loss';
-  if (!['val_loss', 'val_accuracy', 'loss', 'accuracy'].includes(monitor)) {
-    throw new InvalidOptionError('earlyStopping.monitor', "'val_loss', 'val_accuracy', 'loss' or 'accuracy'", monitor);
-  }
-  if (monitor.startsWith('val_') && !hasValidation) {
-    throw new InvalidOptionError('earlyStopping.monitor', "'loss' or 'accuracy' (there is no validation data)", monitor);
-  }
-  const mode = given.mode ?? (monitor.endsWith('accuracy') ? 'max' : 'min');
-  if (mode !== 'min' && mode !== 'max') throw new InvalidOptionError('earlyStopping.mode', "'min' or 'max'", mode);
-  const patience = given.patience ?? 10;
-  if (!isInt(patience, 0, 1_000_000)) throw new InvalidOptionError('earlyStopping.patience', 'an integer >= 0', patience);
-  const minDelta = Math.abs(given.minDelta ?? 0);
-  if (!Number.isFinite(minDelta)) throw new InvalidOptionError('earlyStopping.minDelta', 'a finite number', given.minDelta);
-  const restoreBestWeights = given.restoreBestWeights ?? false;
-  if (typeof restoreBestWeights !== 'boolean') throw new InvalidOptionError('earlyStopping.restoreBestWeights', 'a boolean', restoreBestWeights);
-  return { enabled: true, monitor, mode, patience, minDelta, restoreBestWeights };
+  if (!isInt(given, 1, 1_000_000)) throw new InvalidOptionError('epochs', 'an integer >= 1', given);
+  const done = (options.resume as { metadata?: { history?: { epoch?: unknown } } } | undefined)?.metadata?.history?.epoch;
+  const last = Array.isArray(done) ? done.at(-1) : undefined;
+  const initialEpoch = isInt(last, 0, 999_999) ? last : 0;
+  return { initialEpoch, epochs: initialEpoch + given };
+}
+
+function resolveTimeLimit(value: unknown): number {
+  if (value === undefined) return 0;
+  if (!isPositive(value)) throw new InvalidOptionError('timeLimitMs', 'a positive number of milliseconds', value);
+  return value;
 }
 
 /** The notebook's lr_schedule (defined there, never attached): 1e-3 scaled down after epochs 80, 120, 160, 180. */
@@ -218,8 +230,7 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
     if (!KNOWN_OPTIONS.has(key)) throw new InvalidOptionError(key, `one of the known options (${[...KNOWN_OPTIONS].join(', ')})`, described(`unknown option '${key}'`));
   }
   const model = resolveModel(options.model);
-  const epochs = options.epochs ?? 25;
-  if (!isInt(epochs, 1, 1_000_000)) throw new InvalidOptionError('epochs', 'an integer >= 1', epochs);
+  const { initialEpoch, epochs } = resolveEpochs(options);
   const batchSize = options.batchSize ?? 128;
   if (!isInt(batchSize, 1, 1 << 24)) throw new InvalidOptionError('batchSize', 'an integer >= 1', batchSize);
   const evalBatchSize = options.evalBatchSize ?? 1024;
@@ -227,15 +238,12 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
   const optimizer = resolveOptimizer(options.optimizer, model.kind);
   const data = resolveDataOptions(options, model.kind);
   const hasValidation = options.validation !== undefined || data.validationSplit > 0;
-  const earlyStopping = resolveEarlyStopping(options.earlyStopping, model.kind, hasValidation);
+  const callbacks = resolveCallbacks(options.callbacks, options.earlyStopping, model.kind, hasValidation);
   const seed = options.seed ?? 0;
   if (!isInt(seed, 0, 2 ** 53 - 1)) throw new InvalidOptionError('seed', 'an integer >= 0', seed);
   const shuffle = options.shuffle ?? true;
   if (typeof shuffle !== 'boolean') throw new InvalidOptionError('shuffle', 'a boolean', shuffle);
-  const device = options.device ?? 'auto';
-  if (typeof device !== 'string' || !/^(auto|cpu|cuda(:\d+)?)$/.test(device)) {
-    throw new InvalidOptionError('device', "'auto', 'cpu', 'cuda' or 'cuda:N'", device);
-  }
+  const device = parseDevice(options.device ?? 'auto');
   const threads = options.threads ?? availableParallelism();
   if (!isInt(threads, 1, 4096)) throw new InvalidOptionError('threads', 'an integer >= 1', threads);
   const kernels = options.kernels ?? 'fused';
@@ -264,7 +272,6 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
       evalBatchSize,
       optimizer,
       epochLearningRates: scheduleRates(options.lrSchedule, epochs, optimizer.learningRate),
-      earlyStopping,
       seed,
       shuffle,
       device,
@@ -272,6 +279,9 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
       kernels,
       batchProgressIntervalMs,
       augment: resolveAugment(options.augment),
+      initialEpoch,
+      callbacks,
+      timeLimitMs: resolveTimeLimit(options.timeLimitMs),
       // Filled in trainModel once the data is known (sample-weights.ts).
       validationSplitAt: 0,
       classWeights: [],
@@ -283,10 +293,4 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
 }
 
 /** 'auto' picks the first CUDA device when libtorch has CUDA and a GPU is visible. */
-export function resolveDevice(device: string, cudaAvailable: boolean): string {
-  if (device === 'auto') return cudaAvailable ? 'cuda:0' : 'cpu';
-  if (device === 'cuda') return 'cuda:0';
-  return device;
-}
-
 export { describeValue };

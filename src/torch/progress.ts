@@ -41,8 +41,11 @@ export function progressPrinter(verbose: 1 | 2, stream: NodeJS.WriteStream = pro
     stream.write(`Epoch ${epoch}/${epochs}\n`);
   };
   let epochs = 0;
+  // The epoch's planned steps (from its batch records): a stopped epoch prints "5/16" as Keras does.
+  let planned = { epoch: 0, steps: 0 };
   return {
     onBatch(log) {
+      planned = { epoch: log.epoch, steps: log.steps };
       if (!live) return;
       header(log.epoch, epochs || log.epoch);
       const width = String(log.steps).length;
@@ -52,7 +55,8 @@ export function progressPrinter(verbose: 1 | 2, stream: NodeJS.WriteStream = pro
     onEpoch(log) {
       epochs = log.epochs;
       header(log.epoch, log.epochs);
-      const line = `${log.steps}/${log.steps}` + (live ? ` [${'='.repeat(BAR_WIDTH)}]` : '') +
+      const steps = planned.epoch === log.epoch ? planned.steps : log.steps;
+      const line = `${log.steps}/${steps}` + (live ? ` [${bar(log.steps, steps).replace('>', '=')}]` : '') +
         ` - ${Math.round(log.seconds)}s ${formatMs(log.msPerStep)}/step${metrics(log)}`;
       stream.write(live ? `\r${line}\x1b[K\n` : `${line}\n`);
     },

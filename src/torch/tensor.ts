@@ -3,12 +3,14 @@
  * evaluation then use it without another copy from JavaScript.
  */
 import { described, InvalidOptionError, TorchfitError } from '../errors.js';
+import { deviceRuntime, parseDevice, selectDevice, type Device } from './device.js';
 import { native, type NativeTensor } from './native.js';
 
 /** Tensor dtypes the addon stores. */
 export type TensorDType = 'float32' | 'float64' | 'int8' | 'uint8' | 'int16' | 'int32' | 'int64' | 'bool';
 
-type TensorData = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Int32Array | BigInt64Array;
+/** The typed arrays a Tensor is made from and read back as. */
+export type TensorData = Float32Array | Float64Array | Int8Array | Uint8Array | Int16Array | Int32Array | BigInt64Array;
 
 const DEFAULT_DTYPE = new Map<Function, TensorDType>([
   [Float32Array, 'float32'],
@@ -48,7 +50,7 @@ export class Tensor {
    * @example
    * const images = Tensor.from(pixels, [n, 1, 28, 28], { device: 'cpu' });
    */
-  static from(data: TensorData, shape: readonly number[], options: { dtype?: TensorDType; device?: string } = {}): Tensor {
+  static from(data: TensorData, shape: readonly number[], options: { dtype?: TensorDType; device?: Device } = {}): Tensor {
     const defaultDtype = DEFAULT_DTYPE.get(data?.constructor);
     if (!ArrayBuffer.isView(data) || defaultDtype === undefined) {
       throw new InvalidOptionError('data', 'a Float32Array, Float64Array, Int8Array, Uint8Array, Int16Array, Int32Array or BigInt64Array', data);
@@ -64,10 +66,11 @@ export class Tensor {
     if (![...DEFAULT_DTYPE.values(), 'bool'].includes(dtype)) {
       throw new InvalidOptionError('dtype', "'float32', 'float64', 'int8', 'uint8', 'int16', 'int32', 'int64' or 'bool'", dtype);
     }
-    const device = options.device ?? 'cpu';
-    if (!/^(cpu|cuda(:\d+)?)$/.test(device)) throw new InvalidOptionError('device', "'cpu', 'cuda' or 'cuda:N'", device);
+    const wanted = parseDevice(options.device ?? 'cpu');
+    const binding = native();
+    const device = selectDevice(wanted, deviceRuntime(() => binding.info()));
     try {
-      return new Tensor(native().NativeTensor.fromTypedArray(data, [...shape], dtype, device));
+      return new Tensor(binding.NativeTensor.fromTypedArray(data, [...shape], dtype, device));
     } catch (error) {
       throw asTorchfitError(error);
     }

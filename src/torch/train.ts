@@ -3,25 +3,30 @@
  */
 import { described, InvalidOptionError } from '../errors.js';
 import { chooseBackend } from './distributed.js';
+import type { NativeCallback } from './callbacks.js';
+import { CsvLoggerRun } from './csv-logger.js';
 import { checkImageSizeFor, layersImageSizeError } from './image-size.js';
 import { checkDataFormat, checkLabelRange, prepareImages, prepareLabels } from './inputs.js';
 import { runJob } from './job.js';
 import { Model } from './model.js';
-import { native, type NativeDataSpec, type NativeModelSpec } from './native.js';
+import { native, type NativeDataSpec, type NativeModelSpec, type NativeTrainJob } from './native.js';
 import { kerasMomentum, nativeModelSpec, type NativeLayer } from '../models/native-spec.js';
-import { resolveDevice, resolveOptions, type TrainOptions } from './options.js';
+import { selectDevice } from './device.js';
+import { resolveOptions, type TrainOptions } from './options.js';
 import { progressPrinter } from './progress.js';
 import { classWeightTable, sampleWeightArray, validationSplitIndex } from './sample-weights.js';
 import { batchNormLagWarning, batchSizeReducedWarning, oneBasedLabelsWarning, WarningSink, type TrainWarning } from './warnings.js';
-import type { EpochLog, History } from './types.js';
+import type { EpochLog, History, TrainControl } from './types.js';
 
 export type { TrainOptions } from './options.js';
 
 export interface TrainResult {
   model: Model;
   history: History;
-  /** The 1-based epoch after which EarlyStopping stopped the run (absent when it ran every epoch). */
+  /** The 1-based epoch after which the run stopped early (absent when it ran every epoch); see stopReason. */
   stoppedEpoch?: number;
+  /** Why it stopped early: an EarlyStopping, control.stop() or timeLimitMs. */
+  stopReason?: 'earlyStopping' | 'stop' | 'timeLimit';
   /** The 1-based epoch with the best monitored value, when EarlyStopping was on. */
   bestEpoch?: number;
   restoredBestWeights: boolean;
@@ -72,7 +77,7 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const binding = native();
   const runtime = binding.info();
   // Before any data is read: a CUDA request on a machine without one fails at once.
-  const device = checkedDevice(resolved.config.device, runtime);
+  const device = selectDevice(resolved.config.device, runtime);
   const sink = new WarningSink(resolved.data.onWarning, resolved.verbose);
   if (typeof options.train !== 'object' || options.train === null) {
     throw new InvalidOptionError('train', '{ x, y } with images and labels', options.train);
@@ -137,71 +142,102 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
 
   if (sink.callbackErrors.length > 0) throw sink.callbackErrors[0];
   const printer = resolved.verbose > 0 ? progressPrinter(resolved.verbose as 1 | 2) : undefined;
-  const records: EpochLog[] = [];
+  // The earlier calls' epochs a resumed model brings, up to where this call starts.
+  const before = resume?.metadata.history ? historyUpTo(resume.metadata.history, resolved.config.initialEpoch) : undefined;
+  const runOptions = { ...describeOptions(resolved, numClasses, device, distributed), batchSize,
+    ...describeDataOptions(resolved, splitAt, batchNormMomentum, classWeights, sampleWeights !== undefined) };
+  // Only rank 0 writes files: the other ranks hold the same figures.
+  const writesFiles = !distributed || distributed.rank === 0;
+  let job: NativeTrainJob | undefined;
+  const control: TrainControl = { stop: () => job?.stop() };
   const callbackErrors: unknown[] = [];
-  const safely = <T>(fn: ((log: T) => void) | undefined, log: T) => {
+  // A callback that throws, or a log that cannot be written, aborts the run: it rejects with that error.
+  const fail = (error: unknown) => {
+    callbackErrors.push(error);
+    job?.cancel();
+  };
+  const csvLoggers = writesFiles
+    ? resolved.config.callbacks.flatMap((c) => (c.type === 'csvLogger' ? [new CsvLoggerRun(c, validation !== undefined || splitAt > 0, fail)] : []))
+    : [];
+  for (const logger of csvLoggers) await logger.begin();
+  const safely = <T>(fn: ((log: T, control: TrainControl) => void) | undefined, log: T) => {
     if (!fn) return;
     try {
-      fn(log);
+      fn(log, control);
     } catch (error) {
-      callbackErrors.push(error);
+      fail(error);
     }
   };
-  const previous = resume?.metadata.history;
-  const epochOffset = previous ? previous.epoch.length : 0;
+  const checkpoints = resolved.config.callbacks.some((c) => c.type === 'modelCheckpoint');
 
-  const outcome = await runJob(
-    () =>
-      binding.train(
-        {
-          model: modelSpec,
-          config: { ...resolved.config, batchSize, validationSplitAt: splitAt, classWeights, device, ...(distributed ? { distributed } : {}) },
-          train: { x: trainX.data, shape: trainX.shape, y: trainY.data, channelsLast: trainX.channelsLast, ...(sampleWeights ? { w: sampleWeights } : {}) },
-          ...(validation ? { validation } : {}),
-          ...(resume ? { resume: resume.handle } : {}),
-        },
-        (log) => {
-          const shifted = { ...log, epoch: log.epoch + epochOffset, epochs: log.epochs + epochOffset };
-          records.push(shifted);
-          printer?.onEpoch(shifted);
-          safely(options.onEpochEnd, shifted);
-        },
-        (log) => {
-          const shifted = { ...log, epoch: log.epoch + epochOffset };
-          printer?.onBatch(shifted);
-          safely(options.onBatchEnd, shifted);
-        },
-      ),
-    options.signal,
-  );
-  const lag = batchNormLagOf(records, batchNormMomentum, modelSpec);
+  let outcome;
+  try {
+    outcome = await runJob(
+      () => {
+        job = binding.train(
+          {
+            model: modelSpec,
+            config: { ...resolved.config, batchSize, validationSplitAt: splitAt, classWeights, device, ...(distributed ? { distributed } : {}) },
+            train: { x: trainX.data, shape: trainX.shape, y: trainY.data, channelsLast: trainX.channelsLast, ...(sampleWeights ? { w: sampleWeights } : {}) },
+            ...(validation ? { validation } : {}),
+            ...(resume ? { resume: resume.handle } : {}),
+            awaitCallbacks: { epoch: options.onEpochEnd !== undefined, batch: options.onBatchEnd !== undefined },
+            ...(checkpoints ? {
+              checkpointMetadata: {
+                configJson: JSON.stringify(resume ? resume.config : configOf(modelSpec)),
+                optionsJson: JSON.stringify(runOptions),
+                ...(before ? { historyBefore: before } : {}),
+              },
+            } : {}),
+          },
+          (log) => {
+            printer?.onEpoch(log);
+            for (const logger of csvLoggers) logger.onEpoch(log);
+            safely(options.onEpochEnd, log);
+          },
+          (log) => {
+            printer?.onBatch(log);
+            safely(options.onBatchEnd, log);
+          },
+        );
+        return job;
+      },
+      options.signal,
+    );
+    for (const logger of csvLoggers) await logger.finish();
+  } catch (error) {
+    await Promise.allSettled(csvLoggers.map((logger) => logger.finish()));
+    throw callbackErrors.length > 0 ? callbackErrors[0] : error;
+  }
+  const lag = batchNormLagOf(outcome.history, batchNormMomentum, modelSpec);
   if (lag) sink.emit(lag);
   if (callbackErrors.length > 0 || sink.callbackErrors.length > 0) {
     outcome.model.dispose();
     throw callbackErrors[0] ?? sink.callbackErrors[0];
   }
-  const stoppedEpoch = outcome.stoppedEpoch >= 0 ? outcome.stoppedEpoch + 1 + epochOffset : undefined;
-  if (stoppedEpoch !== undefined) printer?.onEarlyStop(stoppedEpoch);
-  const own = historyFrom(outcome.history.map((r) => ({ ...r, epoch: r.epoch + epochOffset, epochs: r.epochs + epochOffset })));
-  const history = previous ? concatHistory(previous, own) : own;
+  const stoppedEpoch = outcome.stoppedEpoch >= 0 ? outcome.stoppedEpoch + 1 : undefined;
+  const stopReason = outcome.stopReason || undefined;
+  if (stoppedEpoch !== undefined && stopReason === 'earlyStopping') printer?.onEarlyStop(stoppedEpoch);
+  const own = historyFrom(outcome.history);
+  const history = before ? concatHistory(before, own) : own;
   let model: Model;
   if (resume) {
     // Same native model, trained further: keep the caller's handle, extend its metadata.
     outcome.model.dispose();
     model = resume;
   } else {
-    model = new Model(outcome.model);
+    model = Model.fromNative(outcome.model);
   }
   model.metadata = {
     ...model.metadata,
     history,
-    options: { ...describeOptions(resolved, numClasses, device, distributed), batchSize, ...describeDataOptions(resolved, splitAt, batchNormMomentum, classWeights, sampleWeights !== undefined) },
+    options: runOptions,
   };
   return {
     model,
     history,
-    ...(stoppedEpoch !== undefined ? { stoppedEpoch } : {}),
-    ...(outcome.bestEpoch >= 0 ? { bestEpoch: outcome.bestEpoch + 1 + epochOffset } : {}),
+    ...(stoppedEpoch !== undefined ? { stoppedEpoch, stopReason } : {}),
+    ...(outcome.bestEpoch >= 0 ? { bestEpoch: outcome.bestEpoch + 1 } : {}),
     restoredBestWeights: outcome.restoredBestWeights,
     device: outcome.device,
     seconds: (performance.now() - started) / 1000,
@@ -216,11 +252,33 @@ function concatHistory(a: History, b: History): History {
   return out;
 }
 
+/** The epochs of a resumed model's history up to (and with) `epoch`, every column alike. */
+function historyUpTo(history: History, epoch: number): History {
+  const keep = history.epoch.map((e) => e <= epoch);
+  const out = {} as History;
+  for (const key of Object.keys(history) as (keyof History)[]) out[key] = history[key].filter((_v, i) => keep[i]);
+  return out;
+}
+
+/** What Model.config reports for the model this call builds (checkpoints store it). */
+function configOf(spec: NativeModelSpec): Record<string, unknown> {
+  const { layers: _layers, layersJson, bnMomentum, ...rest } = spec;
+  return layersJson !== undefined ? { ...rest, layers: JSON.parse(layersJson) as unknown } : { ...rest, batchNormMomentum: kerasMomentum(bnMomentum ?? 0.01) };
+}
+
+/** The callbacks as the user gave them (a checkpoint path as written, not its parsed parts). */
+function describeCallback(c: NativeCallback): Record<string, unknown> {
+  if (c.type !== 'modelCheckpoint') return c;
+  const { pathParts: _parts, ...rest } = c;
+  return rest;
+}
+
 function describeOptions(resolved: ReturnType<typeof resolveOptions>, numClasses: number, device: string,
   distributed: { worldSize: number; backend: string } | undefined): Record<string, unknown> {
-  const { epochLearningRates, validationSplitAt: _split, classWeights: _weights, ...config } = resolved.config;
+  const { epochLearningRates, callbacks, validationSplitAt: _split, classWeights: _weights, ...config } = resolved.config;
   return {
-    model: resolved.model.kind === 'layers' ? { kind: 'layers' } : resolved.model, numClasses, ...config, device, lrSchedule: epochLearningRates.length > 0 ? epochLearningRates : undefined,
+    model: resolved.model.kind === 'layers' ? { kind: 'layers' } : resolved.model, numClasses, ...config, callbacks: callbacks.map(describeCallback),
+    device, lrSchedule: epochLearningRates.length > 0 ? epochLearningRates : undefined,
     // The training setting (not the rank or the address): the same in every rank's model.
     ...(distributed ? { distributed: { worldSize: distributed.worldSize, backend: distributed.backend } } : {}),
   };
@@ -233,16 +291,7 @@ function describeOptions(resolved: ReturnType<typeof resolveOptions>, numClasses
  */
 export function checkTrainOptions(options: Omit<TrainOptions, 'train'>): void {
   const resolved = resolveOptions(options as TrainOptions);
-  checkedDevice(resolved.config.device, native().info());
-}
-
-/** The device to train on, refused before any data is read when this machine cannot provide it. */
-function checkedDevice(wanted: string, runtime: { cudaAvailable: boolean; cudaCompiled: boolean }): string {
-  const device = resolveDevice(wanted, runtime.cudaAvailable);
-  if (device.startsWith('cuda') && !runtime.cudaAvailable) {
-    throw new InvalidOptionError('device', runtime.cudaCompiled ? "'cpu' (no CUDA GPU is visible)" : "'cpu' or 'auto' (this libtorch was built without CUDA)", device);
-  }
-  return device;
+  selectDevice(resolved.config.device, native().info());
 }
 
 /** The presets' BatchNorm momentum (Keras's terms): the option, a resumed model's own, or 0.99. */

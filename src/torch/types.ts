@@ -27,8 +27,20 @@ export interface EpochLog {
   valAccuracy: number;
   seconds: number;
   msPerStep: number;
+  /** Steps run: fewer than an epoch's when the run stopped inside it (control.stop(), timeLimitMs). */
   steps: number;
   learningRate: number;
+}
+
+/** The second argument of onEpochEnd and onBatchEnd. */
+export interface TrainControl {
+  /**
+   * Ends training and keeps the model, as Keras's `model.stop_training = True`: from onBatchEnd
+   * the epoch ends at this batch (it still gets its validation and log), from onEpochEnd after
+   * this epoch. trainModel resolves with the model, the history so far and stoppedEpoch.
+   * (An AbortSignal instead rejects and frees the model.)
+   */
+  stop(): void;
 }
 
 /** What onBatchEnd receives (throttled): running means over the epoch so far. */

@@ -4,15 +4,14 @@
 import { crc32 } from 'node:zlib';
 
 import { archiveEntries, archiveOf, cnnAdamSlots, cnnCheckpoint, cnnState, F, picklePayload, RawPickle, T } from './checkpoint-writer.js';
-import { centralRecord, endRecord, localRecord, u32, zip64Records, zipLayout } from './zip-writer.js';
+import { bytes as op, u32 } from './bytes.js';
+import { glob, pickle as wholePickle, str } from './pickle-writer.js';
+import { centralRecord, endRecord, localRecord, zip64Records, zipLayout } from './zip-writer.js';
 
 const CKPT = { type: 'CheckpointError', code: 'ERR_CHECKPOINT' };
 const PICKLE = { type: 'PickleSecurityError', code: 'ERR_PICKLE_REFUSED' };
 
-const op = (...b) => Buffer.from(b);
-const str = (s) => { const b = Buffer.from(s, 'utf8'); return Buffer.concat([op(0x58), u32(b.length), b]); };
-const glob = (m, n) => Buffer.from(`c${m}\n${n}\n`, 'latin1');
-const pickleOf = (...parts) => Buffer.concat([op(0x80, 2), ...parts, op(0x2e)]);
+const pickleOf = (...parts) => wholePickle(2, ...parts);
 
 /** Entries of the valid base checkpoint, and its pickle/storages for variants. */
 function base() {

@@ -1,6 +1,8 @@
 // Writes torch.save-style checkpoints from plain JS values, the way Python's torch.save lays them out
 // (protocol 2 pickle, tensors over storages in <prefix>/data/<key>), so that tests can build valid files
 // and change any one thing in them: a field, a dtype, a storage, a value, a raw opcode.
+import { bytes as op } from './bytes.js';
+import { binfloat, binint, glob as globalOp, long1, pickle as wholePickle, str as strOp } from './pickle-writer.js';
 import { zipLayout } from './zip-writer.js';
 
 /** A Python float (JS numbers that are integers would otherwise be written as ints). */
@@ -24,33 +26,9 @@ export const T = (shape, data, options) => new Tensor(shape, data, options);
 
 const STORAGE_OF = { Float32Array: 'FloatStorage', BigInt64Array: 'LongStorage', Float64Array: 'DoubleStorage', Int32Array: 'IntStorage', Uint8Array: 'ByteStorage' };
 
-const op = (...bytes) => Buffer.from(bytes);
-const strOp = (s) => {
-  const b = Buffer.from(s, 'utf8');
-  const n = Buffer.alloc(4);
-  n.writeUInt32LE(b.length);
-  return Buffer.concat([op(0x58), n, b]);
-};
-const globalOp = (module, name) => Buffer.from(`c${module}\n${name}\n`, 'latin1');
-function intOp(v) {
-  if (Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31) {
-    const b = Buffer.alloc(5);
-    b[0] = 0x4a;
-    b.writeInt32LE(v, 1);
-    return b;
-  }
-  // LONG1: little-endian two's complement.
-  let n = BigInt(v);
-  const bytes = [];
-  for (let i = 0; i < 9; i++) { bytes.push(Number(n & 0xffn)); n >>= 8n; }
-  return Buffer.from([0x8a, bytes.length, ...bytes]);
-}
-function floatOp(v) {
-  const b = Buffer.alloc(9);
-  b[0] = 0x47;
-  b.writeDoubleBE(v, 1);
-  return b;
-}
+// Ints as torch.save writes them: BININT within 32 bits, LONG1 (9 bytes) beyond.
+const intOp = (v) => (Number.isInteger(v) && v >= -(2 ** 31) && v < 2 ** 31 ? binint(v) : long1(v, 9));
+const floatOp = binfloat;
 
 /** Pickles `value` (protocol 2); tensors' bytes are added to `storages` under fresh keys. */
 export function encode(value, storages) {
@@ -92,7 +70,7 @@ function tensorOp(t, storages) {
 export function picklePayload(value) {
   const storages = new Map();
   const body = encode(value, storages);
-  return { pickle: Buffer.concat([op(0x80, 2), body, op(0x2e)]), storages };
+  return { pickle: wholePickle(2, body), storages };
 }
 
 /** A whole torch.save archive of `value` (entries: <prefix>/data.pkl, <prefix>/data/<key>, <prefix>/version). */

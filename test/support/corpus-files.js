@@ -1,5 +1,5 @@
 // Writes a list of { name, bytes, options? } into a folder with the manifest load-corpus.mjs reads,
-// and runs that child on it; shared by the hostile-checkpoint tests and scripts/checkpoint-corpus-rss.mjs.
+// and runs that child on it; shared by the hostile-checkpoint tests and scripts/bench/checkpoint-rss.mjs.
 import { spawn } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';

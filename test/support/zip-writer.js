@@ -3,9 +3,7 @@
 // Records follow the zip specification (APPNOTE 4.3); names are UTF-8.
 import { crc32 } from 'node:zlib';
 
-const u16 = (v) => { const b = Buffer.alloc(2); b.writeUInt16LE(v); return b; };
-const u32 = (v) => { const b = Buffer.alloc(4); b.writeUInt32LE(v >>> 0); return b; };
-const u64 = (v) => { const b = Buffer.alloc(8); b.writeBigUInt64LE(BigInt(v)); return b; };
+import { u16, u32, u64 } from './bytes.js';
 
 /**
  * A local file header followed by the data (and a data descriptor when `descriptor`, as libtorch writes).
@@ -25,10 +23,10 @@ export function localRecord(name, data, { descriptor = false, header = {} } = {}
 }
 
 /** A central directory entry for `name` whose local header is at `offset`. */
-export function centralRecord(name, data, offset, { descriptor = false, crc, size, flags } = {}) {
+export function centralRecord(name, data, offset, { descriptor = false, crc, size, flags, method = 0 } = {}) {
   const nameBytes = Buffer.from(name, 'utf8');
   return Buffer.concat([
-    u32(0x02014b50), u16(20), u16(20), u16(flags ?? (descriptor ? 0x0808 : 0x0800)), u16(0), u16(0), u16(0),
+    u32(0x02014b50), u16(20), u16(20), u16(flags ?? (descriptor ? 0x0808 : 0x0800)), u16(method), u16(0), u16(0),
     u32(crc ?? crc32(data)), u32(size ?? data.length), u32(size ?? data.length), u16(nameBytes.length), u16(0), u16(0),
     u16(0), u16(0), u32(0), u32(offset), nameBytes,
   ]);
@@ -71,4 +69,3 @@ export function zipLayout(entries, { descriptor = true, zip64 = true, comment } 
   return { bytes: Buffer.concat([...locals, central, ...tail]), locals, offsets, central, cdOffset };
 }
 
-export { u16, u32, u64 };

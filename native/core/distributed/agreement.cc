@@ -19,6 +19,33 @@ int64_t schedule_hash(const std::vector<double>& rates) {
   return static_cast<int64_t>(h);
 }
 
+// The kinds, monitors and numbers of the callbacks (paths aside: only rank 0 writes files).
+int64_t callbacks_hash(const std::vector<CallbackConfig>& callbacks) {
+  uint64_t h = callbacks.size();
+  auto mix = [&h](int64_t v) { h = h * 1000003u + static_cast<uint64_t>(v); };
+  for (const auto& c : callbacks) {
+    mix(static_cast<int64_t>(c.kind));
+    const auto& es = c.early_stopping;
+    const auto& lr = c.reduce_lr;
+    const auto& mc = c.checkpoint;
+    switch (c.kind) {
+      case CallbackKind::EarlyStopping:
+        for (int64_t v : {static_cast<int64_t>(es.monitor), int64_t{es.mode_max}, int64_t{es.patience}, bits_of(es.min_delta),
+                          int64_t{es.restore_best_weights}, int64_t{es.has_baseline}, bits_of(es.baseline),
+                          int64_t{es.start_from_epoch}}) mix(v);
+        break;
+      case CallbackKind::ReduceLrOnPlateau:
+        for (int64_t v : {static_cast<int64_t>(lr.monitor), int64_t{lr.mode_max}, bits_of(lr.factor), int64_t{lr.patience},
+                          bits_of(lr.min_delta), int64_t{lr.cooldown}, bits_of(lr.min_lr)}) mix(v);
+        break;
+      case CallbackKind::ModelCheckpoint:
+        for (int64_t v : {static_cast<int64_t>(mc.monitor), int64_t{mc.mode_max}, int64_t{mc.save_best_only}}) mix(v);
+        break;
+    }
+  }
+  return static_cast<int64_t>(h);
+}
+
 // Position-weighted, so that ranks given other labels or another order disagree on it.
 int64_t label_checksum(const torch::Tensor& y) {
   if (!y.defined() || y.numel() == 0) return 0;
@@ -69,7 +96,8 @@ void agree_on_run(Communicator& comm, torch::nn::Module& model, const torch::Ten
       {"the optimizer", config.optimizer.name == "adam" ? 1 : 0},
       {"the learning rate", bits_of(config.optimizer.learning_rate)},
       {"lrSchedule", schedule_hash(config.epoch_learning_rates)},
-      {"earlyStopping", config.early_stopping.enabled ? 1 + config.early_stopping.patience : 0},
+      {"initialEpoch", config.initial_epoch},
+      {"the callbacks", callbacks_hash(config.callbacks)},
   });
 }
 

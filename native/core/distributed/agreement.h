@@ -16,7 +16,7 @@ namespace torchfit {
 void check_agreement(Communicator& comm, const std::vector<std::pair<std::string, int64_t>>& facts);
 
 // The facts of one fit() call: image counts, label checksums, parameter count, epochs,
-// batch size, seed, shuffle, optimizer, learning rates, early stopping.
+// batch size, seed, shuffle, optimizer, learning rates, initial epoch, callbacks.
 // val_y: undefined without validation data.
 void agree_on_run(Communicator& comm, torch::nn::Module& model, const torch::Tensor& train_y,
                   const torch::Tensor& val_y, const TrainConfig& config);

@@ -127,7 +127,7 @@ std::unique_ptr<Communicator> connect_gloo(const DistributedConfig& c, c10::intr
 #endif
 
 #ifdef TORCHFIT_WITH_NCCL
-// Not exercised on the machines this was written on (no GPU): see the README.
+// Not exercised on the machines this was written on (no GPU): see docs/distributed.md.
 std::unique_ptr<Communicator> connect_nccl(const DistributedConfig& c, c10::intrusive_ptr<c10d::Store> store,
                                            torch::Device device) {
   if (!device.is_cuda()) throw Error("ERR_INVALID_OPTION", "distributed.backend 'nccl' needs a CUDA device");

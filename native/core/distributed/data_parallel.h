@@ -23,7 +23,7 @@ std::vector<double> sum_over_ranks(Communicator& comm, const std::vector<double>
 
 // Gradients averaged over ranks in flat buckets of at most bucket_bytes (DDP's
 // bucket_cap_mb), one all-reduce per bucket, all launched before any is awaited. After
-// backward, not overlapped with it: see the README for why and what that costs.
+// backward, not overlapped with it: see docs/distributed.md for why and what that costs.
 class GradientBuckets {
  public:
   GradientBuckets(std::vector<torch::Tensor> params, int64_t bucket_bytes);

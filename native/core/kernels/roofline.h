@@ -1,4 +1,4 @@
-// Measurements for scripts/roofline.mjs: this CPU's float32 FMA peak, measured with a small
+// Measurements for scripts/bench/roofline.mjs: this CPU's float32 FMA peak, measured with a small
 // loop of independent fused multiply-adds (never assumed from a data sheet), and the time one
 // convolution layer takes forward and backward on the engine and on libtorch's own path.
 #pragma once

@@ -1,5 +1,5 @@
 // Where a training step's time goes: runs fit's own step under libtorch's profiler and
-// sums each op's self time. For scripts/profile-step.mjs, not part of the public API.
+// sums each op's self time. For scripts/bench/profile-step.mjs, not part of the public API.
 #pragma once
 
 #include <string>
