@@ -1,17 +1,13 @@
 #include "binding/convert.h"
 
 #include "binding/convert_callbacks.h"
+#include "binding/js_fields.h"
 #include "binding/tensor_wrap.h"
 #include "core/errors.h"
 #include "core/layout.h"
 
 namespace torchfit::binding {
 namespace {
-
-double num(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Number>().DoubleValue(); }
-int integer(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Number>().Int32Value(); }
-bool flag(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Boolean>().Value(); }
-std::string text(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::String>().Utf8Value(); }
 
 std::vector<int64_t> ints(const Napi::Object& o, const char* key) {
   std::vector<int64_t> out;

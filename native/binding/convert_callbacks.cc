@@ -1,14 +1,10 @@
 #include "binding/convert_callbacks.h"
+#include "binding/js_fields.h"
 
 #include <string>
 
 namespace torchfit::binding {
 namespace {
-
-double num(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Number>().DoubleValue(); }
-int integer(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Number>().Int32Value(); }
-bool flag(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::Boolean>().Value(); }
-std::string text(const Napi::Object& o, const char* key) { return o.Get(key).As<Napi::String>().Utf8Value(); }
 
 Metric metric_of(const Napi::Object& o) {
   const auto name = text(o, "monitor");

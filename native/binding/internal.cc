@@ -2,6 +2,7 @@
 
 #include "binding/convert.h"
 #include "binding/errors.h"
+#include "binding/js_fields.h"
 #include "binding/probe_worker.h"
 #include "binding/addon_data.h"
 #include <chrono>
@@ -18,11 +19,6 @@
 
 namespace torchfit::binding {
 namespace {
-
-int int_or(const Napi::Object& o, const char* key, int fallback) {
-  const auto v = o.Get(key);
-  return v.IsNumber() ? v.As<Napi::Number>().Int32Value() : fallback;
-}
 
 // _profileStep(modelSpec, { optimizer, learningRate, batchSize, threads, kernels, seed, warmup, steps, byShape })
 //   -> { msPerStep, ops: [{ name, selfMs, totalMs, calls }] }

@@ -4,16 +4,12 @@
 
 #include "binding/convert_callbacks.h"
 #include "binding/errors.h"
+#include "binding/js_fields.h"
 #include "core/checkpoint_callback.h"
 #include "core/tools/traces.h"
 
 namespace torchfit::binding {
 namespace {
-
-double number_or(const Napi::Object& o, const char* key, double fallback) {
-  const auto v = o.Get(key);
-  return v.IsNumber() ? v.As<Napi::Number>().DoubleValue() : fallback;
-}
 
 // _callbackTrace({ callbacks, learningRate, epochLearningRates?, initialEpoch? }, [{ loss, accuracy, valLoss, valAccuracy }])
 //   -> [{ epoch, learningRate, stop, saved: [paths] }], one per epoch until a stop: what fit()

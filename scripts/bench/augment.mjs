@@ -8,33 +8,18 @@
 // copies the batch in and out), which a busy machine blurs less than whole steps.
 //   node scripts/bench/augment.mjs [--model cnn|resnet] [--depth 2] [--rounds 6] [--steps 20]
 //                                  [--batch-size 128] [--threads 2]
-import { availableParallelism, loadavg } from 'node:os';
-import { parseArgs } from 'node:util';
+import { loadavg } from 'node:os';
 
-import { labelsToZeroBased, loadDataset, notebookSplit, takeRows, trainModel } from '../../dist/index.js';
+import { trainModel } from '../../dist/index.js';
+import { abOptions, modelChoice, trainingRows } from './common.mjs';
 import { resolveAugment } from '../../dist/torch/augment.js';
 import { native } from '../../dist/torch/native.js';
 
-const { values } = parseArgs({
-  options: {
-    data: { type: 'string', default: 'data/fashion_mnist_dataset_train.npy' },
-    model: { type: 'string', default: 'cnn' },
-    depth: { type: 'string', default: '2' },
-    rounds: { type: 'string', default: '6' },
-    steps: { type: 'string', default: '20' },
-    'batch-size': { type: 'string', default: '128' },
-    threads: { type: 'string', default: String(availableParallelism()) },
-  },
-});
-
+const values = abOptions({ rounds: 6 });
 const batch = Number(values['batch-size']);
 const steps = Number(values.steps);
-const data = await loadDataset(values.data);
-const labels = labelsToZeroBased(data.target);
-const split = notebookSplit(data.features.shape[0], 0);
-const idx = split.train.subarray(0, batch * steps);
-const train = { x: takeRows(data.features, idx), y: Int32Array.from(idx, (i) => labels[i]) };
-const model = values.model === 'cnn' ? 'cnn' : { kind: 'resnet', depth: Number(values.depth) };
+const train = await trainingRows(values.data, batch * steps);
+const model = modelChoice(values);
 
 const variants = {
   none: undefined,
