@@ -44,7 +44,7 @@ export type { ImagesInput, LabelsInput as TrainingLabels } from './torch/inputs.
 export type { AugmentOptions, FillMode } from './torch/augment.js';
 export type { KernelChoice } from './torch/native.js';
 export type { Device } from './torch/device.js';
-export type { BatchLog, EpochLog, History } from './torch/types.js';
+export type { BatchLog, EpochLog, History, StopReason } from './torch/types.js';
 export { distributedFromEnv, type DistributedOptions } from './torch/distributed.js';
 export { Tensor, type TensorData, type TensorDType } from './torch/tensor.js';
 

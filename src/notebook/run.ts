@@ -225,7 +225,7 @@ function toReportRun(
     name,
     summary: model.summary(),
     history: h,
-    ...(result.stoppedEpoch !== undefined ? { stoppedEpoch: result.stoppedEpoch } : {}),
+    ...(result.stoppedEpoch !== undefined ? { stoppedEpoch: result.stoppedEpoch, stopReason: result.stopReason } : {}),
     device: result.device,
     final: {
       train: { loss: h.loss[last]!, accuracy: h.accuracy[last]! },

@@ -9,6 +9,7 @@ import { formatFixed } from './pyformat.js';
 import { notebookResultFor } from './notebook.js';
 import { formatSummary } from './summary.js';
 import type { ReportInput, ReportRun } from './types.js';
+import { stopLabel } from './stop-label.js';
 
 /** A figure as the page refers to it: files relative to the page. */
 export interface PageFigure {
@@ -152,7 +153,7 @@ function epochLog(run: ReportRun): string {
   ]);
   const classes = h.epoch.map((ep) => (ep === run.stoppedEpoch ? 'stopped' : ''));
   return `<details>
-<summary>Per-epoch log (${h.epoch.length} epochs${run.stoppedEpoch !== undefined ? `, early stopping at epoch ${run.stoppedEpoch}` : ''})</summary>
+<summary>Per-epoch log (${h.epoch.length} epochs${run.stoppedEpoch !== undefined ? `, ${stopLabel(run.stopReason)} at epoch ${run.stoppedEpoch}` : ''})</summary>
 ${table(['Epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'Seconds', 'ms/step', 'Learning rate'], rows, new Set([0, 1, 2, 3, 4, 5, 6, 7]), classes)}
 </details>`;
 }
@@ -167,7 +168,7 @@ function runSection(p: PageRun, input: ReportInput): string {
     `${int(s.totalParams)} parameters (${int(s.trainableParams)} trainable)`,
     `trained on ${e(run.device)}`,
     `${epochsRun}${epochsPlanned !== undefined ? ` of ${epochsPlanned}` : ''} epochs`,
-    run.stoppedEpoch !== undefined ? `early stopping at epoch ${run.stoppedEpoch}` : 'no early stop',
+    run.stoppedEpoch !== undefined ? `${stopLabel(run.stopReason)} at epoch ${run.stoppedEpoch}` : 'no early stop',
   ].join(' · ');
   const split = input.dataset.split;
   const finals: string[][] = [

@@ -3,7 +3,7 @@
  * writeReport(), and what writeReport() returns.
  */
 import type { NdArray } from '../data/ndarray.js';
-import type { History, ModelSummary } from '../torch/types.js';
+import type { History, ModelSummary, StopReason } from '../torch/types.js';
 
 /** Loss and accuracy (a fraction in [0, 1]) on one split. */
 export interface LossAccuracy {
@@ -33,8 +33,10 @@ export interface ReportRun {
   name: string;
   summary: ModelSummary;
   history: History;
-  /** 1-based epoch at which early stopping ended the run, if it did. */
+  /** 1-based epoch after which the run stopped before its last epoch, if it did. */
   stoppedEpoch?: number;
+  /** Why it stopped there (trainModel's stopReason); without it the stop is reported as an early stop. */
+  stopReason?: StopReason;
   /** Where it trained: 'cpu', 'cuda:0', ... */
   device: string;
   /** Final figures per split; heldOut is the separate test file, when evaluated. */

@@ -16,7 +16,7 @@ import { resolveOptions, type TrainOptions } from './options.js';
 import { progressPrinter } from './progress.js';
 import { classWeightTable, sampleWeightArray, validationSplitIndex } from './sample-weights.js';
 import { batchNormLagWarning, batchSizeReducedWarning, oneBasedLabelsWarning, WarningSink, type TrainWarning } from './warnings.js';
-import type { EpochLog, History, TrainControl } from './types.js';
+import type { EpochLog, History, StopReason, TrainControl } from './types.js';
 
 export type { TrainOptions } from './options.js';
 
@@ -26,7 +26,7 @@ export interface TrainResult {
   /** The 1-based epoch after which the run stopped early (absent when it ran every epoch); see stopReason. */
   stoppedEpoch?: number;
   /** Why it stopped early: an EarlyStopping, control.stop() or timeLimitMs. */
-  stopReason?: 'earlyStopping' | 'stop' | 'timeLimit';
+  stopReason?: StopReason;
   /** The 1-based epoch with the best monitored value, when EarlyStopping was on. */
   bestEpoch?: number;
   restoredBestWeights: boolean;
