@@ -137,7 +137,7 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
   if (c.optimizer) {
     c10::impl::GenericDict opt(c10::StringType::get(), c10::AnyType::get());
     const auto& oc = c.optimizer->config;
-    opt.insert("name", oc.name);
+    opt.insert("name", std::string(optimizer_name(oc.kind)));
     opt.insert("learning_rate", oc.learning_rate);
     opt.insert("momentum", oc.momentum);
     opt.insert("nesterov", oc.nesterov);

@@ -1,5 +1,7 @@
-// Plain option structs handed over by the binding. TypeScript has already
-// validated and defaulted every field, so the core trusts them.
+// Plain option structs handed over by the binding. TypeScript (src/torch/options.ts and the
+// helpers it calls) validates and fills every field, and is the one home of the defaults: the
+// initialisers here only agree with it, for the test-only natives that build a struct
+// themselves. Closed sets of values are enum classes; the binding converts the names once.
 #pragma once
 
 #include <cstdint>
@@ -27,8 +29,14 @@ struct ModelConfig {
   std::string layers_json;          // Layers only: the description, as checkpoints store it
 };
 
+enum class OptimizerKind { Sgd, Adam };
+
+// The name a checkpoint stores ("sgd" | "adam"), as TypeScript spells it.
+inline const char* optimizer_name(OptimizerKind kind) { return kind == OptimizerKind::Adam ? "adam" : "sgd"; }
+
+// TypeScript's defaults for SGD; its Adam defaults the learning rate to 0.001.
 struct OptimizerConfig {
-  std::string name = "sgd";  // "sgd" | "adam"
+  OptimizerKind kind = OptimizerKind::Sgd;
   double learning_rate = 0.01;
   double momentum = 0.0;     // SGD
   bool nesterov = false;     // SGD
@@ -36,6 +44,10 @@ struct OptimizerConfig {
   double beta2 = 0.999;      // Adam
   double epsilon = 1e-7;     // Adam, Keras's form: added to sqrt(v)
 };
+
+enum class DistributedBackend { Gloo, Nccl };
+
+inline const char* backend_name(DistributedBackend backend) { return backend == DistributedBackend::Nccl ? "nccl" : "gloo"; }
 
 // Data-parallel training over c10d (core/distributed/). Disabled: one process, as before.
 struct DistributedConfig {
@@ -46,10 +58,13 @@ struct DistributedConfig {
   int master_port = 29500;
   int64_t timeout_ms = 60000;             // every collective (and the goodbye) gives up after this
   int64_t rendezvous_timeout_ms = 300000; // waiting for every rank to arrive
-  std::string backend = "gloo";           // "gloo" | "nccl" (resolved in TypeScript)
+  DistributedBackend backend = DistributedBackend::Gloo;  // 'auto' resolved in TypeScript
   std::string interface;                  // Gloo's network interface; empty: chosen from master_addr
   int64_t bucket_bytes = 25 << 20;        // gradient all-reduce bucket size, as DDP's bucket_cap_mb
 };
+
+// Keras's fill_mode, with scipy.ndimage's meanings.
+enum class FillMode { Nearest, Constant, Reflect };
 
 // trainModel({ augment }): random transforms of the training batches (core/augment.h),
 // validated and defaulted in TypeScript (src/torch/augment.ts).
@@ -63,14 +78,14 @@ struct AugmentConfig {
   bool height_shift_integer = false;
   double rotation = 0;              // degrees: uniform in [-rotation, rotation]
   double zoom_low = 1, zoom_high = 1;
-  std::string fill_mode = "nearest";  // nearest | constant | reflect (scipy's meanings)
+  FillMode fill_mode = FillMode::Nearest;
   double cval = 0;
   int64_t crop_padding = 0;         // 0: no random crop
 };
 
 struct TrainConfig {
-  int epochs = 1;                 // the last epoch (Keras's meaning): trains epochs initial_epoch .. epochs - 1 (0-based)
-  int batch_size = 32;
+  int epochs = 25;                // the last epoch (Keras's meaning): trains epochs initial_epoch .. epochs - 1 (0-based)
+  int batch_size = 128;
   int eval_batch_size = 1024;
   OptimizerConfig optimizer;
   // One learning rate per epoch (a schedule computed in TypeScript); empty: constant.

@@ -16,6 +16,16 @@ class Error : public std::runtime_error {
   std::string code_;
 };
 
+// A value TypeScript validates away reached C++ anyway (an unknown enum name, a resumed model
+// on another device): a bug in torchfit, not bad input, so it carries ERR_INTERNAL rather than
+// a user-facing code. Used where the core or the binding trusts what TypeScript checked.
+[[noreturn]] inline void internal_error(const std::string& what) {
+  throw Error("ERR_INTERNAL", "internal error (TypeScript should have refused this): " + what);
+}
+inline void check_internal(bool holds, const std::string& what) {
+  if (!holds) internal_error(what);
+}
+
 // Thrown from inside a loop when the cancel flag was raised.
 class Cancelled : public Error {
  public:

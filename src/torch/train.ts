@@ -138,6 +138,10 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
       throw new InvalidOptionError('resume', `a Model of the same architecture (${resolved.model.kind}, ${numClasses} classes, ${trainX.shape[2]}x${trainX.shape[3]}x${trainX.shape[1]})`,
         `${c.kind}${c.kind === 'resnet' ? ` depth ${c.depth}` : ''}, ${c.numClasses} classes, ${c.height}x${c.width}x${c.channels}`);
     }
+    // The model's tensors stay where they are: training goes on on their device.
+    if (resume.device !== device) {
+      throw new InvalidOptionError('resume', `a Model on the training device (${device}): pass device: '${resume.device}' to continue where it lives`, described(`a Model on ${resume.device}`));
+    }
   }
 
   if (sink.callbackErrors.length > 0) throw sink.callbackErrors[0];

@@ -107,10 +107,8 @@ void ResNetBlockImpl::collect_kernels(std::vector<torch::Tensor>& out) const {
 }
 
 ResNet::ResNet(const ModelConfig& config, at::Generator& gen) : Classifier(config) {
-  if (config.depth < 2 || (config.depth - 2) % 6 != 0) {
-    throw Error("ERR_INVALID_OPTION", "ResNet depth must be 6n+2 (2, 8, 14, 20, 32, 44, ...), got " +
-                                          std::to_string(config.depth));
-  }
+  // TypeScript checks depths (trainModel's option, a checkpoint's model.depth).
+  check_internal(config.depth >= 2 && (config.depth - 2) % 6 == 0, "ResNet depth " + std::to_string(config.depth) + " is not 6n+2");
   const int blocks = (config.depth - 2) / 6;
   blocks_ = blocks;
   // Layers are created in the Keras model's order so a seed draws the same sequence.
