@@ -92,8 +92,8 @@ struct TrainConfig {
   std::vector<double> epoch_learning_rates;
   uint64_t seed = 0;
   bool shuffle = true;
-  std::string device = "cpu";     // already resolved: "cpu" or "cuda:N"
-  int threads = 0;                // 0: leave libtorch's setting
+  std::string device = "cpu";     // TypeScript resolves 'auto' (its default): "cpu" or "cuda:N"
+  int threads = 0;                // TypeScript sends >= 1 (default: the machine's cores); 0: leave libtorch's setting
   bool fused_kernels = true;      // trainModel({ kernels: 'fused' | 'plain' })
   double batch_progress_interval_ms = 100.0;  // throttle for batch records; < 0: none
   AugmentConfig augment;
