@@ -21,6 +21,7 @@ import { info } from './torch/info.js';
 import { describeModel } from './models/describe.js';
 import type { LayerSpec } from './models/layers.js';
 import { packageRoot } from './torch/native.js';
+import { TRAIN_DEFAULTS } from './torch/defaults.js';
 
 const HELP = `torchfit: train the Fashion-MNIST notebook's models on libtorch from Node.js
 
@@ -35,27 +36,27 @@ Commands:
                      { layers, inputShape?: [h, w, c], numClasses? } of the layers API)
   build              compile the native addon against this system's libtorch (when the prebuilt one does not fit)
 
-train options (defaults are the notebook's):
+train options (defaults are the library's, the notebook's where it has one):
   --data PATH          dataset .npy (default data/fashion_mnist_dataset_train.npy)
   --images DIR         train on an image folder instead: DIR/<class name>/*.{png,jpg,jpeg,webp}
   --image-size HxW     with --images: the size images are resized to (default 32x32)
   --channels N         with --images: 3 (RGB, default) or 1 (grey)
   --heldout PATH       extra test file (default data/fashion_mnist_dataset_test.npy, when present)
   --model M            cnn | resnet | both (default both)
-  --depth N            ResNet depth, 6n+2 (default 2)
-  --epochs N           default 25
-  --batch-size N       default 128
-  --optimizer O        sgd | adam (default: sgd for the CNN, adam for the ResNet)
-  --lr X               learning rate (default: 0.01 for SGD, 0.001 for Adam)
-  --patience N         CNN early-stopping patience on val_loss (default 10)
-  --seed N             default 0
-  --device D           auto | cpu | cuda | cuda:N (default auto)
+  --depth N            ResNet depth, 6n+2 (default ${TRAIN_DEFAULTS.resnetDepth})
+  --epochs N           default ${TRAIN_DEFAULTS.epochs}
+  --batch-size N       default ${TRAIN_DEFAULTS.batchSize}
+  --optimizer O        sgd | adam (default: ${TRAIN_DEFAULTS.optimizer.cnn} for the CNN, ${TRAIN_DEFAULTS.optimizer.other} for the ResNet)
+  --lr X               learning rate (default: ${TRAIN_DEFAULTS.learningRate.sgd} for SGD, ${TRAIN_DEFAULTS.learningRate.adam} for Adam)
+  --patience N         CNN early-stopping patience on val_loss (default ${TRAIN_DEFAULTS.earlyStoppingPatience})
+  --seed N             default ${TRAIN_DEFAULTS.seed}
+  --device D           auto | cpu | cuda | cuda:N (default ${TRAIN_DEFAULTS.device})
   --threads N          CPU threads (default: all cores, ${availableParallelism()} here)
-  --kernels K          fused | plain: torchfit's fused CPU kernels, or libtorch's ops only (default fused)
-  --batch-norm-momentum X  the models' BatchNorm momentum, Keras's terms (default 0.99)
+  --kernels K          fused | plain: torchfit's fused CPU kernels, or libtorch's ops only (default ${TRAIN_DEFAULTS.kernels})
+  --batch-norm-momentum X  the models' BatchNorm momentum, Keras's terms (default ${TRAIN_DEFAULTS.batchNormMomentum})
   --out DIR            output folder (default runs/<timestamp>)
   --quick              a first look: 4,000 training images, 2 epochs, the CNN with batchNormMomentum 0.9
-                       (Keras's 0.99 needs about 1,000 steps to settle); flags given override these
+                       (Keras's ${TRAIN_DEFAULTS.batchNormMomentum} needs about 1,000 steps to settle); flags given override these
   --verbose N          0, 1 (progress bar on a TTY) or 2 (a line per epoch); default 1
 
 distributed training (data-parallel over c10d; --batch-size is then per process):
@@ -147,14 +148,14 @@ async function train(argv: string[]): Promise<number> {
   const model = values.model ?? 'both';
   if (!['cnn', 'resnet', 'both'].includes(model)) throw new UsageError(`--model expects cnn, resnet or both, got '${model}'`);
   // trainModel's own options go through as typed: the library checks them (before any data is read).
-  const device = values.device ?? 'auto';
+  const device = values.device;
   const quick = values.quick === true;
   const limit = values.limit !== undefined ? int('limit', values.limit, 0, 256) : quick ? QUICK.limit : undefined;
-  const epochs = given(values.epochs) ?? (quick ? QUICK.epochs : 25);
-  const batchSize = given(values['batch-size']) ?? 128;
+  const epochs = given(values.epochs) ?? (quick ? QUICK.epochs : undefined);
+  const batchSize = given(values['batch-size']);
   const momentum = given(values['batch-norm-momentum']);
   const batchNormMomentum = momentum !== undefined ? { cnn: momentum, resnet: momentum } : quick ? { cnn: QUICK.cnnMomentum } : undefined;
-  if (quick) console.log(quickSettings(values, limit!, epochs, batchSize, model));
+  if (quick) console.log(quickSettings(values, limit!, epochs!, batchSize, model));
   const out = values.out ?? join('runs', timestamp());
   const images = imagesFrom(values);
   if (distributed) console.log(`torchfit: rank ${distributed.rank} of ${distributed.worldSize}, rendezvous at ${distributed.masterAddr}:${distributed.masterPort}`);
@@ -163,16 +164,11 @@ async function train(argv: string[]): Promise<number> {
     ...(images ? { images } : {}),
     heldOut: values.heldout ?? join('data', 'fashion_mnist_dataset_test.npy'),
     models: model === 'both' ? ['cnn', 'resnet'] : [model as 'cnn' | 'resnet'],
-    depth: given(values.depth) ?? 2,
-    epochs,
-    batchSize,
+    ...defined({ depth: given(values.depth), epochs, batchSize }),
     ...(values.optimizer !== undefined ? { optimizer: values.optimizer as 'sgd' } : {}),
     ...(values.lr !== undefined ? { learningRate: given(values.lr) } : {}),
-    patience: given(values.patience) ?? 10,
-    seed: given(values.seed) ?? 0,
-    device: (distributed ? deviceForRank(device) : device) as 'auto',
-    threads: given(values.threads) ?? availableParallelism(),
-    kernels: (values.kernels ?? 'fused') as 'fused',
+    ...defined({ patience: given(values.patience), seed: given(values.seed), threads: given(values.threads), kernels: values.kernels as 'fused' | undefined }),
+    ...(distributed ? { device: deviceForRank(device ?? TRAIN_DEFAULTS.device) as 'auto' } : device !== undefined ? { device: device as 'auto' } : {}),
     out,
     ...(limit !== undefined ? { limit } : {}),
     ...(batchNormMomentum ? { batchNormMomentum } : {}),
@@ -190,8 +186,14 @@ async function train(argv: string[]): Promise<number> {
   return 0;
 }
 
+/** The options the user gave, without the ones left out (the library fills those). */
+function defined<T extends Record<string, unknown>>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
 /** The settings --quick chose (flags given win), printed before it starts. */
-function quickSettings(values: TrainValues, limit: number, epochs: number, batchSize: number, model: string): string {
+function quickSettings(values: TrainValues, limit: number, epochs: number, given: number | undefined, model: string): string {
+  const batchSize = given ?? TRAIN_DEFAULTS.batchSize;
   const steps = Number.isInteger(epochs) && Number.isInteger(batchSize) && batchSize > 0 ? Math.ceil(limit / batchSize) * epochs : undefined;
   const cnn = model !== 'resnet';
   const momentum = values['batch-norm-momentum'] !== undefined ? `batchNormMomentum ${values['batch-norm-momentum']} (--batch-norm-momentum)`

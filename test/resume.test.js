@@ -59,6 +59,6 @@ test('a resumed model on another device than the training one is refused in Type
   const error = await t.throwsAsync(trainModel({ ...options, epochs: 1, device: 'cpu', resume: elsewhere }), { instanceOf: InvalidOptionError });
   t.is(error?.code, 'ERR_INVALID_OPTION');
   t.is(error?.option, 'resume');
-  t.is(error?.message, "Invalid option resume: expected a Model on the training device (cpu): pass device: 'cuda:0' to continue where it lives, received a Model on cuda:0");
+  t.is(error?.message, "Invalid option resume: expected a Model on cpu, the device this run trains on (set device: 'cuda:0' to train it where it is), received a Model on cuda:0");
   first.model.dispose();
 });

@@ -1,7 +1,8 @@
-// Plain option structs handed over by the binding. TypeScript (src/torch/options.ts and the
-// helpers it calls) validates and fills every field, and is the one home of the defaults: the
-// initialisers here only agree with it, for the test-only natives that build a struct
-// themselves. Closed sets of values are enum classes; the binding converts the names once.
+// Plain option structs handed over by the binding. TypeScript (src/torch/train-plan.ts and the
+// helpers it calls) validates and fills every field, and is the one home of the defaults
+// (src/torch/defaults.ts): the initialisers here only agree with it, for the test-only natives
+// that build a struct themselves. Closed sets of values are enum classes; the binding converts
+// the names once.
 #pragma once
 
 #include <cstdint>

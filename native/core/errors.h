@@ -1,6 +1,7 @@
 // Errors the core throws on purpose; the binding maps `code` onto the JS error.
 #pragma once
 
+#include <atomic>
 #include <stdexcept>
 #include <string>
 
@@ -31,5 +32,10 @@ class Cancelled : public Error {
  public:
   Cancelled() : Error("ABORT_ERR", "The operation was aborted") {}
 };
+
+// The check every loop makes between batches: a raised flag (null: not cancellable) ends the job.
+inline void check_cancel(const std::atomic<bool>* cancel) {
+  if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) throw Cancelled();
+}
 
 }  // namespace torchfit

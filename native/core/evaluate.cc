@@ -6,10 +6,6 @@
 namespace torchfit {
 namespace {
 
-void check_cancel(const std::atomic<bool>* cancel) {
-  if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) throw Cancelled();
-}
-
 // Restores the module's previous train/eval mode on scope exit.
 class EvalModeGuard {
  public:

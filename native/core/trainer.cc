@@ -24,10 +24,6 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-void check_cancel(const std::atomic<bool>* cancel) {
-  if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) throw Cancelled();
-}
-
 // Running sums of one epoch, kept on the device so CUDA steps need no host sync.
 struct RunningMeans {
   torch::Tensor loss_sum, correct;

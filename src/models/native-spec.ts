@@ -4,6 +4,7 @@
  * terms; residual children the same way. C++ builds the modules from these and
  * trusts them.
  */
+import { TRAIN_DEFAULTS } from '../torch/defaults.js';
 import type { NativeModelSpec } from '../torch/native.js';
 import type { ModelChoiceResolved } from './describe.js';
 import { resolveLayers, type ResolvedNode } from './resolve.js';
@@ -47,7 +48,7 @@ export function nativeLayers(nodes: ResolvedNode[]): NativeLayer[] {
  * before any native work.
  */
 export function nativeModelSpec(choice: ModelChoiceResolved, numClasses: number, [channels, height, width]: [number, number, number],
-  batchNormMomentum = 0.99): NativeModelSpec {
+  batchNormMomentum: number = TRAIN_DEFAULTS.batchNormMomentum): NativeModelSpec {
   const base = { kind: choice.kind, depth: choice.depth, numClasses, channels, height, width };
   // The presets' BatchNorm momentum (trainModel's batchNormMomentum, Keras's terms); a layers model has its own per layer.
   if (choice.kind !== 'layers') return { ...base, bnMomentum: torchMomentum(batchNormMomentum) };

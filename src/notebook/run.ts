@@ -15,6 +15,7 @@ import { notebookSplit } from '../data/split.js';
 import { writeReport } from '../report/report.js';
 import { imageFolderDataset, type ImageFolderSource } from './image-dataset.js';
 import type { ReportInput, ReportRun } from '../report/types.js';
+import { TRAIN_DEFAULTS } from '../torch/defaults.js';
 import { info } from '../torch/info.js';
 import type { DistributedOptions } from '../torch/distributed.js';
 import type { Model } from '../torch/model.js';
@@ -28,16 +29,18 @@ export interface NotebookOptions {
   /** The 10,000-image held-out file, evaluated when it exists. */
   heldOut?: string;
   models: ('cnn' | 'resnet')[];
-  depth: number;
-  epochs: number;
-  batchSize: number;
+  // Left out, each of these is trainModel's own default (src/torch/defaults.ts).
+  depth?: number;
+  epochs?: number;
+  batchSize?: number;
   /** Per model when not given: SGD for the CNN, Adam for the ResNet. */
   optimizer?: 'sgd' | 'adam';
   learningRate?: number;
-  patience: number;
-  seed: number;
-  device: 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
-  threads: number;
+  /** The CNN's EarlyStopping patience on val_loss. */
+  patience?: number;
+  seed?: number;
+  device?: 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
+  threads?: number;
   /** trainModel's kernels option (default 'fused'). */
   kernels?: 'fused' | 'plain';
   out: string;
@@ -45,7 +48,7 @@ export interface NotebookOptions {
   limit?: number;
   /** trainModel's batchNormMomentum per model (Keras's terms; default 0.99). */
   batchNormMomentum?: Partial<Record<'cnn' | 'resnet', number>>;
-  verbose: 0 | 1 | 2;
+  verbose?: 0 | 1 | 2;
   log?: (line: string) => void;
   /**
    * Train as one rank of a data-parallel run (batchSize per rank). Every rank trains;
@@ -99,7 +102,7 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
   const val = subset(dataset, labels, split.val, evalLimit);
   const test = subset(dataset, labels, split.test, evalLimit);
   log(`x_train ${shape(train.x)}, x_val ${shape(val.x)}, x_test ${shape(test.x)}` + (options.limit ? ` (--quick/--limit subset)` : ''));
-  const subsetRun = subsetOf(train.y.length, split.train.length, options.epochs);
+  const subsetRun = subsetOf(train.y.length, split.train.length, options.epochs ?? TRAIN_DEFAULTS.epochs);
 
   let heldOut: { x: NdArray; y: Int32Array } | undefined;
   if (writer && !options.images && options.heldOut && existsSync(options.heldOut)) {
@@ -113,7 +116,7 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
   if (writer) await mkdir(dir, { recursive: true });
   const runs: ReportRun[] = [];
   for (const kind of options.models) {
-    const name = kind === 'cnn' ? MODEL_NAMES.cnn : `${MODEL_NAMES.resnet} depth ${options.depth}`;
+    const name = kind === 'cnn' ? MODEL_NAMES.cnn : `${MODEL_NAMES.resnet} depth ${options.depth ?? TRAIN_DEFAULTS.resnetDepth}`;
     log(`\n=== ${name} ===`);
     const result = await trainModel({
       ...trainOptionsFor(kind, options, writer),
@@ -161,7 +164,8 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
     environment: {
       libtorchVersion: runtime.libtorchVersion,
       device: runs[0]?.device ?? 'cpu',
-      threads: options.threads,
+      // As trained (trainModel's default when not given).
+      threads: Number(runs[0]?.options.threads ?? options.threads ?? availableParallelism()),
       node: process.version,
       platform: `${platform()} ${process.arch}, ${availableParallelism()} cores`,
     },
@@ -173,23 +177,21 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
 
 /** trainModel's options for one of the notebook's models, without the data. */
 function trainOptionsFor(kind: 'cnn' | 'resnet', options: NotebookOptions, writer: boolean): Omit<TrainOptions, 'train'> {
-  const optimizer: OptimizerOptions = {
-    name: options.optimizer ?? (kind === 'cnn' ? 'sgd' : 'adam'),
+  // Only what was given: trainModel fills in the rest with its own (the notebook's) defaults.
+  const optimizer: OptimizerOptions | undefined = options.optimizer !== undefined || options.learningRate !== undefined ? {
+    name: options.optimizer ?? (kind === 'cnn' ? TRAIN_DEFAULTS.optimizer.cnn : TRAIN_DEFAULTS.optimizer.other),
     ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
-  };
+  } : undefined;
   const momentum = options.batchNormMomentum?.[kind];
+  const given = <K extends keyof NotebookOptions>(key: K) => (options[key] !== undefined ? { [key]: options[key] } : {});
   return {
-    model: kind === 'cnn' ? 'cnn' : { kind: 'resnet', depth: options.depth },
-    epochs: options.epochs,
-    batchSize: options.batchSize,
-    optimizer,
-    // The notebook stops the CNN early on val_loss; its ResNet runs every epoch.
-    earlyStopping: kind === 'cnn' ? { monitor: 'val_loss', patience: options.patience } : false,
-    seed: options.seed,
-    device: options.device,
-    threads: options.threads,
+    model: kind === 'cnn' ? 'cnn' : { kind: 'resnet', ...(options.depth !== undefined ? { depth: options.depth } : {}) },
+    ...given('epochs'), ...given('batchSize'), ...given('seed'), ...given('device'), ...given('threads'),
+    ...(optimizer ? { optimizer } : {}),
+    // The notebook stops the CNN early on val_loss, trainModel's default for the CNN; its ResNet runs every epoch.
+    ...(kind === 'cnn' && options.patience !== undefined ? { earlyStopping: { monitor: 'val_loss', patience: options.patience } } : {}),
     // One progress display is enough: the ranks share one history.
-    verbose: writer ? options.verbose : 0,
+    verbose: writer ? options.verbose ?? 1 : 0,
     ...(options.distributed ? { distributed: options.distributed } : {}),
     ...(options.kernels ? { kernels: options.kernels } : {}),
     ...(momentum !== undefined ? { batchNormMomentum: momentum } : {}),

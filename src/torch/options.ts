@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { described, describeValue, InvalidOptionError } from '../errors.js';
 import { resolveAugment, type AugmentOptions } from './augment.js';
 import { resolveCallbacks, type Callback, type EarlyStoppingOptions } from './callbacks.js';
+import { TRAIN_DEFAULTS } from './defaults.js';
 import { parseDevice, type Device } from './device.js';
 import { resolveDistributed, type DistributedOptions, type ResolvedDistributed } from './distributed.js';
 import type { DataFormat, ImagesInput, LabelsInput } from './inputs.js';
@@ -146,13 +147,13 @@ export function resolveModel(choice: unknown): ModelChoiceResolved {
 
 function resolveOptimizer(value: unknown, kind: ModelChoiceResolved['kind']): NativeTrainConfig['optimizer'] {
   const given: Partial<OptimizerOptions> =
-    value === undefined ? { name: kind === 'cnn' ? 'sgd' : 'adam' } : typeof value === 'string' ? { name: value as OptimizerName } : (value as OptimizerOptions);
+    value === undefined ? { name: kind === 'cnn' ? TRAIN_DEFAULTS.optimizer.cnn : TRAIN_DEFAULTS.optimizer.other } : typeof value === 'string' ? { name: value as OptimizerName } : (value as OptimizerOptions);
   if (typeof given !== 'object' || given === null || (given.name !== 'sgd' && given.name !== 'adam')) {
     throw new InvalidOptionError('optimizer', "'sgd', 'adam' or { name: 'sgd' | 'adam', learningRate?, ... }", value);
   }
   const out = {
     name: given.name,
-    learningRate: given.learningRate ?? (given.name === 'sgd' ? 0.01 : 0.001),
+    learningRate: given.learningRate ?? TRAIN_DEFAULTS.learningRate[given.name],
     momentum: given.momentum ?? 0,
     nesterov: given.nesterov ?? false,
     beta1: given.beta1 ?? 0.9,
@@ -178,7 +179,7 @@ function resolveOptimizer(value: unknown, kind: ModelChoiceResolved['kind']): Na
  * epoch and `epochs` counts the epochs to add (its meaning before initialEpoch existed).
  */
 function resolveEpochs(options: TrainOptions): { initialEpoch: number; epochs: number } {
-  const given = options.epochs ?? 25;
+  const given = options.epochs ?? TRAIN_DEFAULTS.epochs;
   if (options.initialEpoch !== undefined) {
     const initialEpoch = options.initialEpoch;
     if (!isInt(initialEpoch, 0, 999_999)) throw new InvalidOptionError('initialEpoch', 'an integer >= 0', initialEpoch);
@@ -231,28 +232,28 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
   }
   const model = resolveModel(options.model);
   const { initialEpoch, epochs } = resolveEpochs(options);
-  const batchSize = options.batchSize ?? 128;
+  const batchSize = options.batchSize ?? TRAIN_DEFAULTS.batchSize;
   if (!isInt(batchSize, 1, 1 << 24)) throw new InvalidOptionError('batchSize', 'an integer >= 1', batchSize);
-  const evalBatchSize = options.evalBatchSize ?? 1024;
+  const evalBatchSize = options.evalBatchSize ?? TRAIN_DEFAULTS.evalBatchSize;
   if (!isInt(evalBatchSize, 1, 1 << 24)) throw new InvalidOptionError('evalBatchSize', 'an integer >= 1', evalBatchSize);
   const optimizer = resolveOptimizer(options.optimizer, model.kind);
   const data = resolveDataOptions(options, model.kind);
   const hasValidation = options.validation !== undefined || data.validationSplit > 0;
   const callbacks = resolveCallbacks(options.callbacks, options.earlyStopping, model.kind, hasValidation);
-  const seed = options.seed ?? 0;
+  const seed = options.seed ?? TRAIN_DEFAULTS.seed;
   if (!isInt(seed, 0, 2 ** 53 - 1)) throw new InvalidOptionError('seed', 'an integer >= 0', seed);
-  const shuffle = options.shuffle ?? true;
+  const shuffle = options.shuffle ?? TRAIN_DEFAULTS.shuffle;
   if (typeof shuffle !== 'boolean') throw new InvalidOptionError('shuffle', 'a boolean', shuffle);
-  const device = parseDevice(options.device ?? 'auto');
+  const device = parseDevice(options.device ?? TRAIN_DEFAULTS.device);
   const threads = options.threads ?? availableParallelism();
   if (!isInt(threads, 1, 4096)) throw new InvalidOptionError('threads', 'an integer >= 1', threads);
-  const kernels = options.kernels ?? 'fused';
+  const kernels = options.kernels ?? TRAIN_DEFAULTS.kernels;
   if (kernels !== 'fused' && kernels !== 'plain') throw new InvalidOptionError('kernels', "'fused' or 'plain'", kernels);
-  const batchProgressIntervalMs = options.batchProgressIntervalMs ?? 100;
+  const batchProgressIntervalMs = options.batchProgressIntervalMs ?? TRAIN_DEFAULTS.batchProgressIntervalMs;
   if (typeof batchProgressIntervalMs !== 'number' || !(batchProgressIntervalMs >= 0)) {
     throw new InvalidOptionError('batchProgressIntervalMs', 'a number >= 0', batchProgressIntervalMs);
   }
-  const verbose = options.verbose ?? 0;
+  const verbose = options.verbose ?? TRAIN_DEFAULTS.verbose;
   if (verbose !== 0 && verbose !== 1 && verbose !== 2) throw new InvalidOptionError('verbose', '0, 1 or 2', verbose);
   for (const key of ['onEpochEnd', 'onBatchEnd'] as const) {
     if (options[key] !== undefined && typeof options[key] !== 'function') throw new InvalidOptionError(key, 'a function', options[key]);
