@@ -14,6 +14,7 @@ import { batchNormLagWarning, WarningSink, type TrainWarning } from './warnings.
 import type { EpochLog, History, StopReason, TrainControl } from './types.js';
 
 export type { TrainOptions } from './options.js';
+/** @internal */
 export { checkTrainOptions } from './train-plan.js';
 
 export interface TrainResult {
