@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 
 import { buildDataset } from './data/dataset.js';
-import { TorchfitError } from './errors.js';
+import { InvalidOptionError, TorchfitError } from './errors.js';
 import { freePort, launchRanks } from './launch/launcher.js';
 import type { ImageFolderSource } from './notebook/image-dataset.js';
 import { runNotebook } from './notebook/run.js';
@@ -17,12 +17,11 @@ import { readReportInput } from './report/results.js';
 import { writeReport } from './report/report.js';
 import { formatSummary } from './report/summary.js';
 import { distributedFromEnv, type DistributedOptions } from './torch/distributed.js';
-import { isDevice } from './torch/device.js';
 import { info } from './torch/info.js';
 import { describeModel } from './models/describe.js';
-import { isResNetDepth, RESNET_DEPTH_EXPECTED } from './models/presets.js';
 import type { LayerSpec } from './models/layers.js';
 import { packageRoot } from './torch/native.js';
+import { TRAIN_DEFAULTS } from './torch/defaults.js';
 
 const HELP = `torchfit: train the Fashion-MNIST notebook's models on libtorch from Node.js
 
@@ -37,25 +36,27 @@ Commands:
                      { layers, inputShape?: [h, w, c], numClasses? } of the layers API)
   build              compile the native addon against this system's libtorch (when the prebuilt one does not fit)
 
-train options (defaults are the notebook's):
+train options (defaults are the library's, the notebook's where it has one):
   --data PATH          dataset .npy (default data/fashion_mnist_dataset_train.npy)
   --images DIR         train on an image folder instead: DIR/<class name>/*.{png,jpg,jpeg,webp}
   --image-size HxW     with --images: the size images are resized to (default 32x32)
   --channels N         with --images: 3 (RGB, default) or 1 (grey)
   --heldout PATH       extra test file (default data/fashion_mnist_dataset_test.npy, when present)
   --model M            cnn | resnet | both (default both)
-  --depth N            ResNet depth, 6n+2 (default 2)
-  --epochs N           default 25
-  --batch-size N       default 128
-  --optimizer O        sgd | adam (default: sgd for the CNN, adam for the ResNet)
-  --lr X               learning rate (default: 0.01 for SGD, 0.001 for Adam)
-  --patience N         CNN early-stopping patience on val_loss (default 10)
-  --seed N             default 0
-  --device D           auto | cpu | cuda | cuda:N (default auto)
+  --depth N            ResNet depth, 6n+2 (default ${TRAIN_DEFAULTS.resnetDepth})
+  --epochs N           default ${TRAIN_DEFAULTS.epochs}
+  --batch-size N       default ${TRAIN_DEFAULTS.batchSize}
+  --optimizer O        sgd | adam (default: ${TRAIN_DEFAULTS.optimizer.cnn} for the CNN, ${TRAIN_DEFAULTS.optimizer.other} for the ResNet)
+  --lr X               learning rate (default: ${TRAIN_DEFAULTS.learningRate.sgd} for SGD, ${TRAIN_DEFAULTS.learningRate.adam} for Adam)
+  --patience N         CNN early-stopping patience on val_loss (default ${TRAIN_DEFAULTS.earlyStoppingPatience})
+  --seed N             default ${TRAIN_DEFAULTS.seed}
+  --device D           auto | cpu | cuda | cuda:N (default ${TRAIN_DEFAULTS.device})
   --threads N          CPU threads (default: all cores, ${availableParallelism()} here)
-  --kernels K          fused | plain: torchfit's fused CPU kernels, or libtorch's ops only (default fused)
+  --kernels K          fused | plain: torchfit's fused CPU kernels, or libtorch's ops only (default ${TRAIN_DEFAULTS.kernels})
+  --batch-norm-momentum X  the models' BatchNorm momentum, Keras's terms (default ${TRAIN_DEFAULTS.batchNormMomentum})
   --out DIR            output folder (default runs/<timestamp>)
-  --quick              a first look: 4,000 training images, 2 epochs (about a minute or two on 2 cores)
+  --quick              a first look: 4,000 training images, 2 epochs, the CNN with batchNormMomentum 0.9
+                       (Keras's ${TRAIN_DEFAULTS.batchNormMomentum} needs about 1,000 steps to settle); flags given override these
   --verbose N          0, 1 (progress bar on a TTY) or 2 (a line per epoch); default 1
 
 distributed training (data-parallel over c10d; --batch-size is then per process):
@@ -79,6 +80,40 @@ dataset options:
 
 class UsageError extends Error {}
 
+/**
+ * A value for trainModel as the user typed it: a number when it reads as one, else the text,
+ * so that the library's own checks word the error (what it expected, what it received).
+ */
+function given(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  return (/^[-+]?(\d+\.?\d*|\.\d+)(e[-+]?\d+)?$/i.test(value.trim()) ? Number(value) : value) as number;
+}
+
+// The flags behind trainModel's options, named in its errors.
+const FLAG_OF: Record<string, string> = {
+  epochs: '--epochs', batchSize: '--batch-size', optimizer: '--optimizer', 'optimizer.learningRate': '--lr',
+  'earlyStopping.patience': '--patience', seed: '--seed', device: '--device', threads: '--threads', kernels: '--kernels',
+  verbose: '--verbose', 'model.depth': '--depth', batchNormMomentum: '--batch-norm-momentum',
+};
+
+/** `--epochs -1` reads as a flag -1 to parseArgs: joined as `--epochs=-1` so the value reaches the checks. */
+function joinNegativeValues(argv: string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const next = argv[i + 1];
+    if (/^--[a-z][a-z-]*$/.test(argv[i]!) && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      out.push(`${argv[i]}=${next}`);
+      i++;
+    } else {
+      out.push(argv[i]!);
+    }
+  }
+  return out;
+}
+
+/** What --quick chose, said once before training. */
+const QUICK = { limit: 4000, epochs: 2, cnnMomentum: 0.9 } as const;
+
 function int(name: string, value: string | undefined, fallback: number, min = 0): number {
   if (value === undefined) return fallback;
   if (!/^\d+$/.test(value) || Number(value) < min) throw new UsageError(`--${name} expects an integer >= ${min}, got '${value}'`);
@@ -91,8 +126,9 @@ function timestamp(): string {
 
 async function train(argv: string[]): Promise<number> {
   const { values } = parseArgs({
-    args: argv,
+    args: joinNegativeValues(argv),
     options: {
+      help: { type: 'boolean', short: 'h' }, 'batch-norm-momentum': { type: 'string' },
       data: { type: 'string' }, heldout: { type: 'string' }, model: { type: 'string' }, depth: { type: 'string' },
       epochs: { type: 'string' }, 'batch-size': { type: 'string' }, optimizer: { type: 'string' }, lr: { type: 'string' },
       patience: { type: 'string' }, seed: { type: 'string' }, device: { type: 'string' }, threads: { type: 'string' },
@@ -103,24 +139,23 @@ async function train(argv: string[]): Promise<number> {
     },
     strict: true,
   });
+  if (values.help) {
+    console.log(HELP);
+    return 0;
+  }
   if (values.nproc !== undefined) return launch(values);
   const distributed = distributedFrom(values);
   const model = values.model ?? 'both';
   if (!['cnn', 'resnet', 'both'].includes(model)) throw new UsageError(`--model expects cnn, resnet or both, got '${model}'`);
-  const depth = int('depth', values.depth, 2, 2);
-  if (!isResNetDepth(depth)) throw new UsageError(`--depth expects ${RESNET_DEPTH_EXPECTED}, got ${depth}`);
-  const optimizer = values.optimizer;
-  if (optimizer !== undefined && optimizer !== 'sgd' && optimizer !== 'adam') throw new UsageError(`--optimizer expects sgd or adam, got '${optimizer}'`);
-  const lr = values.lr === undefined ? undefined : Number(values.lr);
-  if (lr !== undefined && !(lr > 0 && Number.isFinite(lr))) throw new UsageError(`--lr expects a positive number, got '${values.lr}'`);
-  const device = values.device ?? 'auto';
-  if (!isDevice(device)) throw new UsageError(`--device expects auto, cpu, cuda or cuda:N, got '${device}'`);
-  const kernels = values.kernels ?? 'fused';
-  if (kernels !== 'fused' && kernels !== 'plain') throw new UsageError(`--kernels expects fused or plain, got '${kernels}'`);
-  const verbose = int('verbose', values.verbose, 1);
-  if (verbose > 2) throw new UsageError(`--verbose expects 0, 1 or 2, got ${verbose}`);
+  // trainModel's own options go through as typed: the library checks them (before any data is read).
+  const device = values.device;
   const quick = values.quick === true;
-  const limit = values.limit !== undefined ? int('limit', values.limit, 0, 256) : quick ? 4000 : undefined;
+  const limit = values.limit !== undefined ? int('limit', values.limit, 0, 256) : quick ? QUICK.limit : undefined;
+  const epochs = given(values.epochs) ?? (quick ? QUICK.epochs : undefined);
+  const batchSize = given(values['batch-size']);
+  const momentum = given(values['batch-norm-momentum']);
+  const batchNormMomentum = momentum !== undefined ? { cnn: momentum, resnet: momentum } : quick ? { cnn: QUICK.cnnMomentum } : undefined;
+  if (quick) console.log(quickSettings(values, limit!, epochs!, batchSize, model));
   const out = values.out ?? join('runs', timestamp());
   const images = imagesFrom(values);
   if (distributed) console.log(`torchfit: rank ${distributed.rank} of ${distributed.worldSize}, rendezvous at ${distributed.masterAddr}:${distributed.masterPort}`);
@@ -129,19 +164,15 @@ async function train(argv: string[]): Promise<number> {
     ...(images ? { images } : {}),
     heldOut: values.heldout ?? join('data', 'fashion_mnist_dataset_test.npy'),
     models: model === 'both' ? ['cnn', 'resnet'] : [model as 'cnn' | 'resnet'],
-    depth,
-    epochs: int('epochs', values.epochs, quick ? 2 : 25, 1),
-    batchSize: int('batch-size', values['batch-size'], 128, 1),
-    ...(optimizer ? { optimizer } : {}),
-    ...(lr !== undefined ? { learningRate: lr } : {}),
-    patience: int('patience', values.patience, 10),
-    seed: int('seed', values.seed, 0),
-    device: (distributed ? deviceForRank(device) : device) as 'auto',
-    threads: int('threads', values.threads, availableParallelism(), 1),
-    kernels,
+    ...defined({ depth: given(values.depth), epochs, batchSize }),
+    ...(values.optimizer !== undefined ? { optimizer: values.optimizer as 'sgd' } : {}),
+    ...(values.lr !== undefined ? { learningRate: given(values.lr) } : {}),
+    ...defined({ patience: given(values.patience), seed: given(values.seed), threads: given(values.threads), kernels: values.kernels as 'fused' | undefined }),
+    ...(distributed ? { device: deviceForRank(device ?? TRAIN_DEFAULTS.device) as 'auto' } : device !== undefined ? { device: device as 'auto' } : {}),
     out,
     ...(limit !== undefined ? { limit } : {}),
-    verbose: verbose as 0 | 1 | 2,
+    ...(batchNormMomentum ? { batchNormMomentum } : {}),
+    verbose: (given(values.verbose) ?? 1) as 0 | 1 | 2,
     ...(distributed ? { distributed } : {}),
   });
   if (result === null) return 0;  // another rank than 0: rank 0 reports
@@ -153,6 +184,24 @@ async function train(argv: string[]): Promise<number> {
   }
   console.log(`\nReport: ${result.html}\nResults: ${result.json}\nModels: ${result.dir}/*.pt`);
   return 0;
+}
+
+/** The options the user gave, without the ones left out (the library fills those). */
+function defined<T extends Record<string, unknown>>(values: T): Partial<T> {
+  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
+}
+
+/** The settings --quick chose (flags given win), printed before it starts. */
+function quickSettings(values: TrainValues, limit: number, epochs: number, given: number | undefined, model: string): string {
+  const batchSize = given ?? TRAIN_DEFAULTS.batchSize;
+  const steps = Number.isInteger(epochs) && Number.isInteger(batchSize) && batchSize > 0 ? Math.ceil(limit / batchSize) * epochs : undefined;
+  const cnn = model !== 'resnet';
+  const momentum = values['batch-norm-momentum'] !== undefined ? `batchNormMomentum ${values['batch-norm-momentum']} (--batch-norm-momentum)`
+    : cnn ? `the CNN with batchNormMomentum ${QUICK.cnnMomentum} instead of Keras's 0.99, whose moving statistics need about 1,000 steps ` +
+      `to settle${steps !== undefined ? ` (this run has ${steps})` : ''}${model === 'both' ? "; the ResNet keeps Keras's 0.99 (its one BatchNorm, on the images, settles fast)" : ''}`
+      : "the ResNet with Keras's batchNormMomentum 0.99";
+  return `--quick: a first look on ${limit.toLocaleString('en-US')} training images${values.limit !== undefined ? ' (--limit)' : ''}, ${epochs} epochs` +
+    `${values.epochs !== undefined ? ' (--epochs)' : ''}; ${momentum}. The report labels it a subset run.`;
 }
 
 /** --images DIR [--image-size HxW] [--channels 1|3]. */
@@ -242,6 +291,11 @@ async function launch(values: TrainValues): Promise<number> {
   return result.exitCode;
 }
 
+function help(): number {
+  console.log(HELP);
+  return 0;
+}
+
 async function main(): Promise<number> {
   const [command, ...rest] = process.argv.slice(2);
   switch (command) {
@@ -252,7 +306,8 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'dataset': {
-      const { values } = parseArgs({ args: rest, options: { source: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' } }, strict: true });
+      const { values } = parseArgs({ args: rest, options: { source: { type: 'string' }, out: { type: 'string' }, force: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+      if (values.help) return help();
       const result = await buildDataset({
         ...(values.source ? { sourceDir: values.source } : {}),
         outDir: values.out ?? join(packageRoot, 'data'),
@@ -262,6 +317,7 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'report': {
+      if (rest[0] === '--help' || rest[0] === '-h') return help();
       const dir = rest[0];
       if (!dir) throw new UsageError('report expects a run folder: torchfit report runs/<timestamp>');
       const input = await readReportInput(join(dir, 'results.json'));
@@ -270,7 +326,8 @@ async function main(): Promise<number> {
       return 0;
     }
     case 'summary': {
-      const { values } = parseArgs({ args: rest, options: { model: { type: 'string' }, depth: { type: 'string' }, layers: { type: 'string' } }, strict: true });
+      const { values } = parseArgs({ args: rest, options: { model: { type: 'string' }, depth: { type: 'string' }, layers: { type: 'string' }, help: { type: 'boolean', short: 'h' } }, strict: true });
+      if (values.help) return help();
       if (values.layers !== undefined) {
         const file = JSON.parse(await readFile(values.layers, 'utf8')) as { layers?: unknown; inputShape?: [number, number, number]; numClasses?: number };
         const { summary } = describeModel({ layers: file.layers as LayerSpec[] }, { inputShape: file.inputShape, numClasses: file.numClasses });
@@ -307,8 +364,10 @@ main().then(
       console.error(`torchfit: ${(error as Error).message}\nRun 'torchfit --help' for the options.`);
       process.exitCode = 2;
     } else if (error instanceof TorchfitError) {
-      console.error(`torchfit: ${error.message} [${error.code}]`);
-      process.exitCode = 1;
+      // A flag's value the library refused is a usage error (exit code 2) like the CLI's own.
+      const flag = error instanceof InvalidOptionError ? FLAG_OF[error.option] : undefined;
+      console.error(`torchfit: ${error.message}${flag ? ` (${flag})` : ''} [${error.code}]`);
+      process.exitCode = flag ? 2 : 1;
     } else {
       console.error(error);
       process.exitCode = 1;

@@ -44,7 +44,7 @@ export type { ImagesInput, LabelsInput as TrainingLabels } from './torch/inputs.
 export type { AugmentOptions, FillMode } from './torch/augment.js';
 export type { KernelChoice } from './torch/native.js';
 export type { Device } from './torch/device.js';
-export type { BatchLog, EpochLog, History } from './torch/types.js';
+export type { BatchLog, EpochLog, History, StopReason } from './torch/types.js';
 export { distributedFromEnv, type DistributedOptions } from './torch/distributed.js';
 export { Tensor, type TensorData, type TensorDType } from './torch/tensor.js';
 
@@ -85,3 +85,9 @@ export {
   type CsvLoggerCallback, type EarlyStoppingCallback, type ModelCheckpointCallback, type ReduceLROnPlateauCallback,
 } from './torch/callbacks.js';
 export type { TrainControl } from './torch/types.js';
+
+// ---- Training data: validationSplit, class and sample weights, labels, warnings ----
+export type { TrainWarning, TrainWarningCode } from './torch/warnings.js';
+export type { ClassWeight, SampleWeights } from './torch/sample-weights.js';
+export type { LabelArray } from './torch/inputs.js';
+export type { ReportWarning } from './report/types.js';

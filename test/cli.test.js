@@ -17,10 +17,10 @@ test('--help documents the train options', (t) => {
 test('bad values exit with code 2 and a clear message', (t) => {
   const cases = [
     [['train', '--model', 'mlp'], "torchfit: --model expects cnn, resnet or both, got 'mlp'"],
-    [['train', '--depth', '5'], 'torchfit: --depth expects a ResNet v1 depth 6n+2 (2, 8, 14, 20, 32, 44, ...), got 5'],
-    [['train', '--epochs', 'ten'], "torchfit: --epochs expects an integer >= 1, got 'ten'"],
-    [['train', '--device', 'gpu'], "torchfit: --device expects auto, cpu, cuda or cuda:N, got 'gpu'"],
-    [['train', '--kernels', 'fast'], "torchfit: --kernels expects fused or plain, got 'fast'"],
+    [['train', '--depth', '5'], 'torchfit: Invalid option model.depth: expected a ResNet v1 depth 6n+2 (2, 8, 14, 20, 32, 44, ...), received 5 (--depth) [ERR_INVALID_OPTION]'],
+    [['train', '--epochs', 'ten'], 'torchfit: Invalid option epochs: expected an integer >= 1, received "ten" (--epochs) [ERR_INVALID_OPTION]'],
+    [['train', '--device', 'gpu'], 'torchfit: Invalid option device: expected \'auto\', \'cpu\', \'cuda\' or \'cuda:N\', received "gpu" (--device) [ERR_INVALID_OPTION]'],
+    [['train', '--kernels', 'fast'], 'torchfit: Invalid option kernels: expected \'fused\' or \'plain\', received "fast" (--kernels) [ERR_INVALID_OPTION]'],
     [['frobnicate'], "torchfit: unknown command 'frobnicate'"],
   ];
   for (const [args, message] of cases) {

@@ -89,7 +89,7 @@ test('channels_last and channels_first copies of the same images give identical 
   const b = await trainModel({ model: 'cnn', train: { x: first, y }, validation: { x: first, y }, epochs: 1, batchSize: 8, threads: 1, seed: 3 });
   t.deepEqual(a.history.loss, b.history.loss, 'same training either way');
   t.deepEqual(a.history.valLoss, b.history.valLoss);
-  t.deepEqual(a.model.config, { kind: 'cnn', depth: 0, numClasses: 3, channels: 3, height: 12, width: 12 });
+  t.deepEqual(a.model.config, { kind: 'cnn', depth: 0, numClasses: 3, channels: 3, height: 12, width: 12, batchNormMomentum: 0.99 });
   t.deepEqual((await a.model.predict(last)).data, (await a.model.predict(first)).data);
   const tensor = Tensor.from(last.data, shape);
   t.deepEqual((await a.model.predict(tensor)).data, (await a.model.predict(first)).data, 'a channels_last Tensor too');
@@ -149,7 +149,7 @@ test('Model.load of a plain state_dict reads the channel count from the first co
   const plain = join(dir, 'plain-colour-cnn.pt');
   writeFileSync(plain, torchArchive(dictPickle(items), storages));
   const loaded = await Model.load(plain, { imageSize: [16, 16] });
-  t.deepEqual(loaded.config, { kind: 'cnn', depth: 0, numClasses: 4, channels: 3, height: 16, width: 16 });
+  t.deepEqual(loaded.config, { kind: 'cnn', depth: 0, numClasses: 4, channels: 3, height: 16, width: 16, batchNormMomentum: 0.99 });
   t.deepEqual((await loaded.predict(x)).data, expected);
   loaded.dispose();
   const error = await t.throwsAsync(Model.load(plain, { imageSize: [8, 8] }), { instanceOf: InvalidOptionError });

@@ -79,7 +79,7 @@ for (const [kind, depth] of [['cnn', 0], ['resnet', 8]]) {
     const ours = join(dir, `python-torchfit-format-${kind}.pt`);
     const py = interop('export', '--images', p.images, '--labels', p.labels, '--plain', plain, '--torchfit', ours, '--seed', '3',
       '--kind', kind, '--depth', String(depth || 2));
-    const config = { kind, depth, numClasses: 5, channels: 1, height: 28, width: 28 };
+    const config = { kind, depth, numClasses: 5, channels: 1, height: 28, width: 28, batchNormMomentum: 0.99 };
 
     // torch.save(model.state_dict()): an OrderedDict with _metadata; the architecture is read from its keys.
     const fromPlain = await Model.load(plain);

@@ -71,7 +71,14 @@ test('trainModel rejects depth 5 before touching the data', async (t) => {
   t.is(error.option, 'model.depth');
 });
 
-test('the native core refuses a bad depth too (defence in depth)', (t) => {
+test('the native core asserts the depth it trusts: a bad one reaching it is an internal error, not a user error', (t) => {
   const error = t.throws(() => native().describeModel(spec('resnet', 5)));
-  t.is(error.code, 'ERR_INVALID_OPTION');
+  t.is(error.code, 'ERR_INTERNAL');
+  t.is(error.message, 'internal error (TypeScript should have refused this): ResNet depth 5 is not 6n+2');
+});
+
+test('the binding converts each validated name to the core\'s enum once: an unknown one is an internal error', (t) => {
+  const error = t.throws(() => native().describeModel(spec('mlp')));
+  t.is(error.code, 'ERR_INTERNAL');
+  t.is(error.message, "internal error (TypeScript should have refused this): unknown model kind 'mlp'");
 });

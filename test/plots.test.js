@@ -164,6 +164,16 @@ test('training curves: one run with early stopping, and a comparison', async (t)
   for (const s of ['CNN vs ResNet v1 depth 2', 'CNN: early stop, epoch 12', 'Model', '#4e79a7', '#f28e2b']) {
     t.true(both.svg.includes(s), `comparison contains ${s}`);
   }
+  // The label says why the run stopped: a callback's control.stop() or timeLimitMs are not early stopping.
+  const reasons = await renderTrainingCurves([
+    { name: 'CNN', history: fakeHistory(6), stoppedEpoch: 4, stopReason: 'timeLimit' },
+    { name: 'ResNet', history: fakeHistory(6), stoppedEpoch: 5, stopReason: 'stop' },
+  ]);
+  t.true(reasons.svg.includes('CNN: time limit reached, epoch 4'));
+  t.true(reasons.svg.includes('ResNet: stopped by a callback, epoch 5'));
+  t.false(reasons.svg.includes('early stop'));
+  const bad = await t.throwsAsync(renderTrainingCurves([{ name: 'CNN', history: fakeHistory(3), stoppedEpoch: 2, stopReason: 'tired' }]), { instanceOf: InvalidOptionError });
+  t.is(bad.option, 'runs[0].stopReason');
   // A diverged epoch (NaN) is a gap, not an error.
   const h = fakeHistory(5);
   h.valLoss[2] = Number.NaN;

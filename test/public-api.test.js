@@ -36,9 +36,10 @@ const TYPES = [
   'PickleLimits', 'PickleValue', 'Pooling2DSpec', 'PredictOptions', 'PytorchSourceOptions', 'ReportDataset', 'ReportEnvironment',
   'ReportFiles', 'ReportInput', 'ReportPredictions', 'ReportRun', 'ReportTimings', 'ResidualSpec', 'ResolvedBatchNormalization',
   'ResolvedConv2D', 'ResolvedDense', 'ResolvedLayer', 'ResolvedPooling2D', 'ResolvedResidual', 'RuntimeInfo', 'Size2',
-  'SplitIndices', 'TensorDType', 'TensorData', 'TrainOptions', 'TrainResult', 'TrainTestSplitOptions', 'TrainingCurvesOptions',
+  'SplitIndices', 'StopReason', 'TensorDType', 'TensorData', 'TrainOptions', 'TrainResult', 'TrainTestSplitOptions', 'TrainingCurvesOptions',
   'TrainingLabels', 'TypedArray', 'ZeroDivision',
   'Callback', 'CsvLoggerCallback', 'EarlyStoppingCallback', 'ModelCheckpointCallback', 'ReduceLROnPlateauCallback', 'CsvLoggerOptions', 'ModelCheckpointOptions', 'Monitor', 'MonitorMode', 'ReduceLROnPlateauOptions', 'TrainControl',
+  'TrainWarning', 'TrainWarningCode', 'ClassWeight', 'SampleWeights', 'LabelArray', 'ReportWarning',
 ];
 
 // One program over the published declarations, shared by the tests below.

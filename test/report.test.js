@@ -53,7 +53,7 @@ test('writes report.html, results.json and every figure; page and folder agree',
     'data/fashion_mnist_dataset_train.npy', '60,000', '43,200', '10,800', '6,000',
     'CNN versus ResNet v1 depth 2', 'notebook', 'Colab GPU',
     '88.64 %', '85.13 %', '76.01 %', '74.63 %', '73.47 %', '≈ 2', '≈ 6', '≈ 1', '≈ 3',
-    'Final loss and accuracy', 'Held-out file', 'early stopping at epoch 15',
+    'Final loss and accuracy', 'Held-out file', 'early stop at epoch 15',
     'ms / step', '6.10', '2.10', '31.5', 'Total params: 33,989', 'Trainable params: 30,405',
     'Per-epoch log', 'val_accuracy', 'batchSize', '{&quot;name&quot;:&quot;sgd&quot;,&quot;learningRate&quot;:0.01}',
     'libtorch 2.1.2', '2024-05-31 12:34:56 UTC',
@@ -206,6 +206,22 @@ test('readReportInput: clear errors for a missing or foreign file', async (t) =>
   await writeFile(join(dir, 'd.json'), JSON.stringify(doc));
   e = await t.throwsAsync(readReportInput(join(dir, 'd.json')), { instanceOf: TorchfitError });
   t.regex(e.message, /results\.input\.runs\[0\]\.history\.epoch/);
+});
+
+test('the page says why a run stopped early: time limit, a callback, early stopping; an unknown reason is refused', async (t) => {
+  const dir = await tempDir(t);
+  const input = fakeReportInput({ withImages: false });
+  input.runs[0] = { ...input.runs[0], stopReason: 'timeLimit' };
+  const files = await writeReport(input, join(dir, 'out'));
+  const html = await readFile(files.html, 'utf8');
+  t.true(html.includes('time limit reached at epoch 15'));
+  t.false(html.includes('early stop at epoch 15'));
+  const doc = JSON.parse(await readFile(files.json, 'utf8'));
+  t.is(doc.input.runs[0].stopReason, 'timeLimit', 'results.json keeps the reason');
+  doc.input.runs[0].stopReason = 'tired';
+  await writeFile(join(dir, 'bad.json'), JSON.stringify(doc));
+  const e = await t.throwsAsync(readReportInput(join(dir, 'bad.json')), { instanceOf: TorchfitError });
+  t.regex(e.message, /results\.input\.runs\[0\]\.stopReason/);
 });
 
 test('a single run with a short history renders', async (t) => {

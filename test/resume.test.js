@@ -7,7 +7,7 @@ import { join } from 'node:path';
 
 import test from 'ava';
 
-import { Model, modelCheckpoint, trainModel } from '../dist/index.js';
+import { InvalidOptionError, Model, modelCheckpoint, trainModel } from '../dist/index.js';
 import { realImages, withoutTimings } from './support/data.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'torchfit-resume-'));
@@ -49,4 +49,16 @@ test('resuming from a checkpoint file (Adam moments and step count in it) with a
   const fresh = await trainModel({ ...options, epochs: 4, initialEpoch: 2 });
   t.notDeepEqual(fresh.history.loss, one.history.loss.slice(2));
   for (const m of [one.model, loaded, fresh.model]) m.dispose();
+});
+
+test('a resumed model on another device than the training one is refused in TypeScript, before any native work', async (t) => {
+  const options = await setup();
+  const first = await trainModel({ ...options, epochs: 1 });
+  // A CPU-only machine has no second device: the handle reports one, as a model trained on a GPU would.
+  const elsewhere = Object.create(first.model, { device: { get: () => 'cuda:0' } });
+  const error = await t.throwsAsync(trainModel({ ...options, epochs: 1, device: 'cpu', resume: elsewhere }), { instanceOf: InvalidOptionError });
+  t.is(error?.code, 'ERR_INVALID_OPTION');
+  t.is(error?.option, 'resume');
+  t.is(error?.message, "Invalid option resume: expected a Model on cpu, the device this run trains on (set device: 'cuda:0' to train it where it is), received a Model on cuda:0");
+  first.model.dispose();
 });

@@ -143,7 +143,7 @@ test('a plain state_dict (written here from a checkpoint\'s tensors) loads with 
   const plain = join(dir, 'plain-resnet8.pt');
   writeFileSync(plain, torchArchive(dictPickle(items), storages));
   const loaded = await Model.load(plain);
-  t.deepEqual(loaded.config, { kind: 'resnet', depth: 8, numClasses: 5, channels: 1, height: 28, width: 28 });
+  t.deepEqual(loaded.config, { kind: 'resnet', depth: 8, numClasses: 5, channels: 1, height: 28, width: 28, batchNormMomentum: 0.99 });
   t.deepEqual((await loaded.predict(train.x)).data, expected);
   const resumed = await trainModel({ model: { kind: 'resnet', depth: 8 }, train, epochs: 1, batchSize: 32, threads: 1, resume: loaded });
   t.deepEqual(resumed.history.epoch, [1]);

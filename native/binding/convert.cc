@@ -1,6 +1,7 @@
 #include "binding/convert.h"
 
 #include "binding/convert_callbacks.h"
+#include "binding/enums.h"
 #include "binding/js_fields.h"
 #include "binding/tensor_wrap.h"
 #include "core/errors.h"
@@ -16,28 +17,12 @@ std::vector<int64_t> ints(const Napi::Object& o, const char* key) {
   return out;
 }
 
-template <typename E>
-E pick(const std::string& name, std::initializer_list<std::pair<const char*, E>> table) {
-  for (const auto& [key, value] : table) {
-    if (name == key) return value;
-  }
-  throw Error("ERR_INVALID_OPTION", "unknown layer setting '" + name + "'");
-}
-
-Activation activation_of(const Napi::Object& o) {
-  return pick<Activation>(text(o, "activation"), {{"linear", Activation::Linear}, {"relu", Activation::Relu},
-      {"sigmoid", Activation::Sigmoid}, {"tanh", Activation::Tanh}, {"softmax", Activation::Softmax},
-      {"elu", Activation::Elu}, {"gelu", Activation::Gelu}, {"leakyRelu", Activation::LeakyRelu}});
-}
+Activation activation_of(const Napi::Object& o) { return activation_from(text(o, "activation")); }
 
 // One layer as models/native-spec.ts hands it over (already resolved and checked).
 LayerConfig layer_config_from(const Napi::Object& o) {
   LayerConfig c;
-  c.type = pick<LayerType>(text(o, "type"), {{"conv2d", LayerType::Conv2d}, {"dense", LayerType::Dense},
-      {"batchNormalization", LayerType::BatchNorm}, {"activation", LayerType::Activation},
-      {"maxPooling2d", LayerType::MaxPool}, {"averagePooling2d", LayerType::AvgPool},
-      {"globalAveragePooling2d", LayerType::GlobalAvgPool}, {"flatten", LayerType::Flatten},
-      {"dropout", LayerType::Dropout}, {"residual", LayerType::Residual}});
+  c.type = layer_type_from(text(o, "type"));
   c.input_shape = ints(o, "inputShape");
   c.output_shape = ints(o, "outputShape");
   auto pair = [&](const char* key, int64_t& h, int64_t& w) {
@@ -52,12 +37,11 @@ LayerConfig layer_config_from(const Napi::Object& o) {
       if (c.type == LayerType::Conv2d) {
         pair("kernelSize", c.kernel_h, c.kernel_w);
         pair("strides", c.stride_h, c.stride_w);
-        c.padding = text(o, "padding") == "same" ? Padding::Same : Padding::Valid;
+        c.padding = padding_from(text(o, "padding"));
       }
       c.activation = activation_of(o);
       c.use_bias = flag(o, "useBias");
-      c.initializer = pick<Initializer>(text(o, "kernelInitializer"), {{"glorotUniform", Initializer::GlorotUniform},
-          {"glorotNormal", Initializer::GlorotNormal}, {"heNormal", Initializer::HeNormal}, {"heUniform", Initializer::HeUniform}});
+      c.initializer = initializer_from(text(o, "kernelInitializer"));
       c.l2 = num(o, "l2");
       break;
     case LayerType::BatchNorm:
@@ -71,7 +55,7 @@ LayerConfig layer_config_from(const Napi::Object& o) {
     case LayerType::AvgPool:
       pair("poolSize", c.kernel_h, c.kernel_w);
       pair("strides", c.stride_h, c.stride_w);
-      c.padding = text(o, "padding") == "same" ? Padding::Same : Padding::Valid;
+      c.padding = padding_from(text(o, "padding"));
       break;
     case LayerType::Dropout:
       c.rate = num(o, "rate");
@@ -95,8 +79,7 @@ LayerConfig layer_config_from(const Napi::Object& o) {
 
 ModelConfig model_config_from(const Napi::Object& spec) {
   ModelConfig c;
-  const auto kind = text(spec, "kind");
-  c.kind = kind == "resnet" ? ModelKind::ResNet : kind == "layers" ? ModelKind::Layers : ModelKind::Cnn;
+  c.kind = model_kind_from(text(spec, "kind"));
   if (c.kind == ModelKind::Layers) {
     const auto layers = spec.Get("layers").As<Napi::Array>();
     for (uint32_t i = 0; i < layers.Length(); ++i) c.layers.push_back(layer_config_from(layers.Get(i).As<Napi::Object>()));
@@ -107,6 +90,8 @@ ModelConfig model_config_from(const Napi::Object& spec) {
   c.channels = integer(spec, "channels");
   c.height = integer(spec, "height");
   c.width = integer(spec, "width");
+  // Optional: the presets' BatchNorm momentum (PyTorch's terms); absent: Keras's default.
+  if (spec.Get("bnMomentum").IsNumber()) c.bn_momentum = num(spec, "bnMomentum");
   return c;
 }
 
@@ -116,7 +101,7 @@ TrainConfig train_config_from(const Napi::Object& spec) {
   c.batch_size = integer(spec, "batchSize");
   c.eval_batch_size = integer(spec, "evalBatchSize");
   const auto opt = spec.Get("optimizer").As<Napi::Object>();
-  c.optimizer.name = text(opt, "name");
+  c.optimizer.kind = optimizer_kind_from(text(opt, "name"));
   c.optimizer.learning_rate = num(opt, "learningRate");
   c.optimizer.momentum = num(opt, "momentum");
   c.optimizer.nesterov = flag(opt, "nesterov");
@@ -139,6 +124,9 @@ TrainConfig train_config_from(const Napi::Object& spec) {
   c.initial_epoch = integer(spec, "initialEpoch");
   c.callbacks = callbacks_from(spec.Get("callbacks"));
   c.time_limit_ms = num(spec, "timeLimitMs");
+  c.validation_split_at = static_cast<int64_t>(num(spec, "validationSplitAt"));
+  const auto class_weights = spec.Get("classWeights").As<Napi::Array>();
+  for (uint32_t i = 0; i < class_weights.Length(); ++i) c.class_weights.push_back(class_weights.Get(i).As<Napi::Number>().DoubleValue());
   return c;
 }
 
@@ -154,7 +142,7 @@ AugmentConfig augment_config_from(const Napi::Object& spec) {
   c.rotation = num(spec, "rotation");
   c.zoom_low = num(spec, "zoomLow");
   c.zoom_high = num(spec, "zoomHigh");
-  c.fill_mode = text(spec, "fillMode");
+  c.fill_mode = fill_mode_from(text(spec, "fillMode"));
   c.cval = num(spec, "cval");
   c.crop_padding = integer(spec, "cropPadding");
   return c;
@@ -169,7 +157,7 @@ DistributedConfig distributed_config_from(const Napi::Object& spec) {
   c.master_port = integer(spec, "masterPort");
   c.timeout_ms = static_cast<int64_t>(num(spec, "timeoutMs"));
   c.rendezvous_timeout_ms = static_cast<int64_t>(num(spec, "rendezvousTimeoutMs"));
-  c.backend = text(spec, "backend");
+  c.backend = backend_from(text(spec, "backend"));
   c.interface = text(spec, "interface");
   c.bucket_bytes = static_cast<int64_t>(num(spec, "bucketBytes"));
   return c;
@@ -185,7 +173,7 @@ torch::ScalarType scalar_type_of(napi_typedarray_type type) {
     case napi_int16_array: return torch::kInt16;
     case napi_int32_array: return torch::kInt32;
     case napi_bigint64_array: return torch::kInt64;
-    default: throw Error("ERR_INVALID_OPTION", "unsupported typed array type for a tensor");
+    default: internal_error("a typed array of type " + std::to_string(static_cast<int>(type)) + " for a tensor");
   }
 }
 

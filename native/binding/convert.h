@@ -6,6 +6,7 @@
 #include <torch/types.h>
 #include <vector>
 
+#include "core/array_input.h"
 #include "core/config.h"
 #include "core/summary.h"
 #include "core/trainer.h"
@@ -22,7 +23,7 @@ AugmentConfig augment_config_from(const Napi::Object& spec);
 // Array data handed in from JS: a typed array kept alive by a reference (read on the
 // worker thread: viewed in place when it already has the job's dtype and device, else
 // copied into a tensor there), or a tensor already owned by the addon.
-class ArraySource {
+class ArraySource : public ArrayInput {
  public:
   ArraySource() = default;
   // value: a TypedArray or a Tensor handle; shape: the logical shape to give it. channels_last:
@@ -30,8 +31,7 @@ class ArraySource {
   ArraySource(const Napi::Value& value, std::vector<int64_t> shape, bool channels_last = false);
   // Worker thread: a tensor of `dtype` on `device` with the requested shape. It may view the
   // JS memory, so it must not outlive this ArraySource.
-  torch::Tensor materialize(torch::Device device, torch::ScalarType dtype) const;
-  bool empty() const { return !tensor_.defined() && data_ == nullptr && shape_.empty(); }
+  torch::Tensor materialize(torch::Device device, torch::ScalarType dtype) const override;
   // The element type of the JS array (or of the tensor handle).
   torch::ScalarType dtype() const { return tensor_.defined() ? tensor_.scalar_type() : dtype_; }
 

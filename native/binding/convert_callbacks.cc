@@ -1,19 +1,16 @@
 #include "binding/convert_callbacks.h"
+
+#include "binding/enums.h"
 #include "binding/js_fields.h"
+#include "core/errors.h"
 
 #include <string>
 
 namespace torchfit::binding {
 namespace {
 
-Metric metric_of(const Napi::Object& o) {
-  const auto name = text(o, "monitor");
-  if (name == "loss") return Metric::Loss;
-  if (name == "accuracy") return Metric::Accuracy;
-  if (name == "val_accuracy") return Metric::ValAccuracy;
-  return Metric::ValLoss;
-}
-bool mode_max(const Napi::Object& o) { return text(o, "mode") == "max"; }
+Metric metric_of(const Napi::Object& o) { return metric_from(text(o, "monitor")); }
+bool mode_max(const Napi::Object& o) { return mode_max_from(text(o, "mode")); }
 
 // A number or null: (present, value).
 std::pair<bool, double> optional_number(const Napi::Object& o, const char* key) {
@@ -23,14 +20,7 @@ std::pair<bool, double> optional_number(const Napi::Object& o, const char* key) 
 
 PathPart path_part_from(const Napi::Object& o) {
   PathPart p;
-  const auto field = text(o, "field");
-  p.field = field == "epoch"          ? PathField::Epoch
-            : field == "loss"         ? PathField::Loss
-            : field == "accuracy"     ? PathField::Accuracy
-            : field == "val_loss"     ? PathField::ValLoss
-            : field == "val_accuracy" ? PathField::ValAccuracy
-            : field == "lr"           ? PathField::LearningRate
-                                      : PathField::Text;
+  p.field = path_field_from(text(o, "field"));
   if (p.field == PathField::Text) {
     p.text = text(o, "text");
     return p;
@@ -92,8 +82,10 @@ std::vector<CallbackConfig> callbacks_from(const Napi::Value& value) {
       mc.save_best_only = flag(o, "saveBestOnly");
       mc.save_weights_only = flag(o, "saveWeightsOnly");
       std::tie(mc.has_initial_value_threshold, mc.initial_value_threshold) = optional_number(o, "initialValueThreshold");
+    } else if (type == "csvLogger") {
+      continue;  // written by TypeScript (src/torch/csv-logger.ts)
     } else {
-      continue;  // csvLogger: written by TypeScript (src/torch/csv-logger.ts)
+      internal_error("unknown callback type '" + type + "'");
     }
     out.push_back(std::move(c));
   }

@@ -1,6 +1,7 @@
 #include "binding/internal.h"
 
 #include "binding/convert.h"
+#include "binding/enums.h"
 #include "binding/errors.h"
 #include "binding/js_fields.h"
 #include "binding/probe_worker.h"
@@ -28,7 +29,7 @@ Napi::Value ProfileStep(const Napi::CallbackInfo& info) {
     const auto model = model_config_from(info[0].As<Napi::Object>());
     const auto o = info[1].As<Napi::Object>();
     TrainConfig config;
-    config.optimizer.name = o.Get("optimizer").As<Napi::String>().Utf8Value();
+    config.optimizer.kind = optimizer_kind_from(text(o, "optimizer"));
     config.optimizer.learning_rate = o.Get("learningRate").As<Napi::Number>().DoubleValue();
     config.batch_size = int_or(o, "batchSize", 128);
     config.threads = int_or(o, "threads", 0);
@@ -84,7 +85,7 @@ Napi::Value CompareKernels(const Napi::CallbackInfo& info) {
     spec.grad_out_masked = o.Get("gradOutMasked").ToBoolean().Value();
     spec.steps = int_or(o, "steps", 1);
     if (o.Get("model").IsObject()) spec.model = model_config_from(o.Get("model").As<Napi::Object>());
-    if (o.Get("optimizer").IsString()) spec.optimizer.name = o.Get("optimizer").As<Napi::String>().Utf8Value();
+    if (o.Get("optimizer").IsString()) spec.optimizer.kind = optimizer_kind_from(text(o, "optimizer"));
     if (o.Get("learningRate").IsNumber()) spec.optimizer.learning_rate = o.Get("learningRate").As<Napi::Number>().DoubleValue();
     spec.seed = static_cast<uint64_t>(int_or(o, "seed", 0));
     spec.threads = int_or(o, "threads", 0);
@@ -230,7 +231,7 @@ Napi::Value EarlyStoppingTrace(const Napi::CallbackInfo& info) {
   return guarded(env, [&]() -> Napi::Value {
     const auto es = info[0].As<Napi::Object>();
     EarlyStoppingConfig config;
-    config.mode_max = es.Get("mode").As<Napi::String>().Utf8Value() == "max";
+    config.mode_max = mode_max_from(text(es, "mode"));
     config.patience = es.Get("patience").As<Napi::Number>().Int32Value();
     config.min_delta = es.Get("minDelta").As<Napi::Number>().DoubleValue();
     if (es.Get("baseline").IsNumber()) {

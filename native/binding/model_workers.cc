@@ -1,22 +1,14 @@
 #include "binding/model_workers.h"
 
-#include "binding/model_wrap.h"
-#include "core/checkpoint.h"
-#include "core/errors.h"
-#include "core/live_tensors.h"
+#include <cstring>
 
 namespace torchfit::binding {
 
-EvaluateWorker::EvaluateWorker(Napi::Env env, std::shared_ptr<ModelState> state, ArraySource x, ArraySource y,
+EvaluateWorker::EvaluateWorker(Napi::Env env, std::shared_ptr<Session> state, ArraySource x, ArraySource y,
                                int64_t batch_size)
     : PromiseWorker(env), state_(std::move(state)), x_(std::move(x)), y_(std::move(y)), batch_size_(batch_size) {}
 
-void EvaluateWorker::Run() {
-  std::lock_guard<std::mutex> lock(state_->mutex);
-  LiveTensorScope counted(2);
-  LabelledData data{x_.materialize(state_->device, torch::kFloat32), y_.materialize(state_->device, torch::kInt64)};
-  result_ = evaluate(*state_->model, data, batch_size_, cancel());
-}
+void EvaluateWorker::Run() { result_ = evaluate_session(*state_, x_, y_, batch_size_, cancel()); }
 
 Napi::Value EvaluateWorker::Result(Napi::Env env) {
   auto out = Napi::Object::New(env);
@@ -26,14 +18,10 @@ Napi::Value EvaluateWorker::Result(Napi::Env env) {
   return out;
 }
 
-PredictWorker::PredictWorker(Napi::Env env, std::shared_ptr<ModelState> state, ArraySource x, int64_t batch_size)
+PredictWorker::PredictWorker(Napi::Env env, std::shared_ptr<Session> state, ArraySource x, int64_t batch_size)
     : PromiseWorker(env), state_(std::move(state)), x_(std::move(x)), batch_size_(batch_size) {}
 
-void PredictWorker::Run() {
-  std::lock_guard<std::mutex> lock(state_->mutex);
-  LiveTensorScope counted(1);
-  probabilities_ = predict(*state_->model, x_.materialize(state_->device, torch::kFloat32), batch_size_, cancel());
-}
+void PredictWorker::Run() { probabilities_ = predict_session(*state_, x_, batch_size_, cancel()); }
 
 Napi::Value PredictWorker::Result(Napi::Env env) {
   const size_t n = static_cast<size_t>(probabilities_.numel());
@@ -43,7 +31,7 @@ Napi::Value PredictWorker::Result(Napi::Env env) {
   return out;
 }
 
-SaveWorker::SaveWorker(Napi::Env env, std::shared_ptr<ModelState> state, std::string path, std::string config_json,
+SaveWorker::SaveWorker(Napi::Env env, std::shared_ptr<Session> state, std::string path, std::string config_json,
                        bool with_optimizer)
     : PromiseWorker(env),
       state_(std::move(state)),
@@ -51,11 +39,7 @@ SaveWorker::SaveWorker(Napi::Env env, std::shared_ptr<ModelState> state, std::st
       config_json_(std::move(config_json)),
       with_optimizer_(with_optimizer) {}
 
-void SaveWorker::Run() {
-  std::lock_guard<std::mutex> lock(state_->mutex);
-  const Optimizer* optimizer = with_optimizer_ ? state_->optimizer.get() : nullptr;
-  write_checkpoint(path_, make_checkpoint(*state_->model, config_json_, optimizer, state_->optimizer_config));
-}
+void SaveWorker::Run() { save_session(*state_, path_, config_json_, with_optimizer_); }
 
 Napi::Value SaveWorker::Result(Napi::Env env) { return Napi::String::New(env, path_); }
 

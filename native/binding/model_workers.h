@@ -1,25 +1,24 @@
-// Background jobs on a trained model.
+// Model.evaluate, predict and save: JS arguments in, the core session's job on a worker thread, JS results out.
 #pragma once
 
 #include <string>
 
 #include "binding/convert.h"
-#include "binding/model_state.h"
+#include "core/session.h"
 #include "binding/promise_worker.h"
-#include "core/trainer.h"
 
 namespace torchfit::binding {
 
 class EvaluateWorker : public PromiseWorker {
  public:
-  EvaluateWorker(Napi::Env env, std::shared_ptr<ModelState> state, ArraySource x, ArraySource y, int64_t batch_size);
+  EvaluateWorker(Napi::Env env, std::shared_ptr<Session> state, ArraySource x, ArraySource y, int64_t batch_size);
 
  protected:
   void Run() override;
   Napi::Value Result(Napi::Env env) override;
 
  private:
-  std::shared_ptr<ModelState> state_;
+  std::shared_ptr<Session> state_;
   ArraySource x_, y_;
   int64_t batch_size_;
   EvalResult result_;
@@ -27,14 +26,14 @@ class EvaluateWorker : public PromiseWorker {
 
 class PredictWorker : public PromiseWorker {
  public:
-  PredictWorker(Napi::Env env, std::shared_ptr<ModelState> state, ArraySource x, int64_t batch_size);
+  PredictWorker(Napi::Env env, std::shared_ptr<Session> state, ArraySource x, int64_t batch_size);
 
  protected:
   void Run() override;
   Napi::Value Result(Napi::Env env) override;
 
  private:
-  std::shared_ptr<ModelState> state_;
+  std::shared_ptr<Session> state_;
   ArraySource x_;
   int64_t batch_size_;
   torch::Tensor probabilities_;
@@ -42,7 +41,7 @@ class PredictWorker : public PromiseWorker {
 
 class SaveWorker : public PromiseWorker {
  public:
-  SaveWorker(Napi::Env env, std::shared_ptr<ModelState> state, std::string path, std::string config_json,
+  SaveWorker(Napi::Env env, std::shared_ptr<Session> state, std::string path, std::string config_json,
              bool with_optimizer);
 
  protected:
@@ -50,7 +49,7 @@ class SaveWorker : public PromiseWorker {
   Napi::Value Result(Napi::Env env) override;
 
  private:
-  std::shared_ptr<ModelState> state_;
+  std::shared_ptr<Session> state_;
   std::string path_, config_json_;
   bool with_optimizer_;
 };

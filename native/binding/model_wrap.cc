@@ -27,15 +27,15 @@ ModelWrap::ModelWrap(const Napi::CallbackInfo& info) : Napi::ObjectWrap<ModelWra
   if (info.Length() != 1 || !info[0].IsExternal()) {
     throw Napi::TypeError::New(info.Env(), "NativeModel handles come from trainModel() or Model.load()");
   }
-  state_ = *info[0].As<Napi::External<std::shared_ptr<ModelState>>>().Data();
+  state_ = *info[0].As<Napi::External<std::shared_ptr<Session>>>().Data();
 }
 
-Napi::Object ModelWrap::wrap(Napi::Env env, std::shared_ptr<ModelState> state) {
-  auto external = Napi::External<std::shared_ptr<ModelState>>::New(env, &state);
+Napi::Object ModelWrap::wrap(Napi::Env env, std::shared_ptr<Session> state) {
+  auto external = Napi::External<std::shared_ptr<Session>>::New(env, &state);
   return addon_data(env).model_constructor.New({external});
 }
 
-std::shared_ptr<ModelState> ModelWrap::state_of(const Napi::Value& value) {
+std::shared_ptr<Session> ModelWrap::session_of(const Napi::Value& value) {
   auto env = value.Env();
   if (!value.IsObject() || !value.As<Napi::Object>().InstanceOf(addon_data(env).model_constructor.Value())) {
     throw Napi::TypeError::New(env, "expected a Model");
@@ -43,7 +43,7 @@ std::shared_ptr<ModelState> ModelWrap::state_of(const Napi::Value& value) {
   return Unwrap(value.As<Napi::Object>())->live(env);
 }
 
-const std::shared_ptr<ModelState>& ModelWrap::live(Napi::Env env) const {
+const std::shared_ptr<Session>& ModelWrap::live(Napi::Env env) const {
   if (!state_) {
     auto error = Napi::Error::New(env, "the Model was disposed");
     error.Set("code", Napi::String::New(env, "ERR_DISPOSED"));
@@ -85,6 +85,7 @@ Napi::Object model_config_to_js(Napi::Env env, const ModelConfig& c) {
   out.Set("channels", c.channels);
   out.Set("height", c.height);
   out.Set("width", c.width);
+  if (c.kind != ModelKind::Layers) out.Set("bnMomentum", c.bn_momentum);
   return out;
 }
 

@@ -4,16 +4,16 @@
 #include <memory>
 #include <napi.h>
 
-#include "binding/model_state.h"
+#include "core/session.h"
 
 namespace torchfit::binding {
 
 class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
  public:
   static void Init(Napi::Env env, Napi::Object exports);
-  static Napi::Object wrap(Napi::Env env, std::shared_ptr<ModelState> state);
+  static Napi::Object wrap(Napi::Env env, std::shared_ptr<Session> state);
   // The state behind a handle; throws when it is not a live model handle.
-  static std::shared_ptr<ModelState> state_of(const Napi::Value& value);
+  static std::shared_ptr<Session> session_of(const Napi::Value& value);
 
   explicit ModelWrap(const Napi::CallbackInfo& info);
 
@@ -27,9 +27,9 @@ class ModelWrap : public Napi::ObjectWrap<ModelWrap> {
   Napi::Value Dispose(const Napi::CallbackInfo& info);
   Napi::Value Disposed(const Napi::CallbackInfo& info);
   Napi::Value Device(const Napi::CallbackInfo& info);
-  const std::shared_ptr<ModelState>& live(Napi::Env env) const;
+  const std::shared_ptr<Session>& live(Napi::Env env) const;
 
-  std::shared_ptr<ModelState> state_;
+  std::shared_ptr<Session> state_;
 };
 
 Napi::Object model_config_to_js(Napi::Env env, const ModelConfig& config);

@@ -2,8 +2,6 @@
 
 #include <cstring>
 
-#include "core/device.h"
-
 namespace torchfit::binding {
 namespace {
 
@@ -25,15 +23,7 @@ ProbeWorker::ProbeWorker(Napi::Env env, const Napi::Object& spec) : PromiseWorke
   if (distributed.IsObject()) distributed_ = distributed_config_from(distributed.As<Napi::Object>());
 }
 
-void ProbeWorker::Run() {
-  set_threads(1);
-  const auto x = x_.materialize(torch::kCPU, torch::kFloat32);
-  const auto y = y_.materialize(torch::kCPU, torch::kInt64);
-  std::unique_ptr<Communicator> comm;
-  if (distributed_.enabled) comm = connect(distributed_, torch::kCPU, cancel());
-  result_ = probe_step(x, y, num_classes_, seed_, comm.get(), distributed_.bucket_bytes);
-  if (comm) comm->leave();
-}
+void ProbeWorker::Run() { result_ = run_probe(x_, y_, num_classes_, seed_, distributed_, cancel()); }
 
 Napi::Value ProbeWorker::Result(Napi::Env env) {
   auto out = Napi::Object::New(env);

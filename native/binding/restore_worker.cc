@@ -1,5 +1,7 @@
 #include "binding/restore_worker.h"
 
+#include "binding/enums.h"
+#include "binding/js_fields.h"
 #include "binding/model_wrap.h"
 #include "core/device.h"
 #include "core/errors.h"
@@ -39,7 +41,7 @@ RestoreWorker::RestoreWorker(Napi::Env env, const Napi::Object& spec, const Napi
   if (optimizer.IsObject()) {
     const auto o = optimizer.As<Napi::Object>();
     OptimizerConfig c;
-    c.name = o.Get("name").As<Napi::String>().Utf8Value();
+    c.kind = optimizer_kind_from(text(o, "name"));
     c.learning_rate = o.Get("learningRate").As<Napi::Number>().DoubleValue();
     c.momentum = o.Get("momentum").As<Napi::Number>().DoubleValue();
     c.nesterov = o.Get("nesterov").As<Napi::Boolean>().Value();
@@ -70,11 +72,7 @@ void RestoreWorker::Run() {
     for (const auto& array : slot_arrays_) o.slots.push_back(array.materialize(torch::kCPU, array.dtype()));
     request.optimizer = std::move(o);
   }
-  auto restored = restore_model(request);
-  auto state = std::make_shared<ModelState>(restored.model, request.device);
-  state->optimizer = std::move(restored.optimizer);
-  if (state->optimizer) state->optimizer_config = restored.optimizer_config;
-  result_ = std::move(state);
+  result_ = restore_session(request);
 }
 
 Napi::Value RestoreWorker::Result(Napi::Env env) {

@@ -6,9 +6,8 @@
 #include <vector>
 
 #include "binding/convert.h"
-#include "binding/model_state.h"
 #include "binding/promise_worker.h"
-#include "core/checkpoint_restore.h"
+#include "core/session.h"
 
 namespace torchfit::binding {
 
@@ -30,7 +29,7 @@ class RestoreWorker : public PromiseWorker {
   int64_t iterations_ = 0;
   std::vector<ArraySource> slot_arrays_;
   std::string device_, label_;
-  std::shared_ptr<ModelState> result_;
+  std::shared_ptr<Session> result_;
 };
 
 }  // namespace torchfit::binding

@@ -34,7 +34,7 @@ torch::ScalarType dtype_from_name(const std::string& name) {
   if (name == "int32") return torch::kInt32;
   if (name == "int64") return torch::kInt64;
   if (name == "bool") return torch::kBool;
-  throw Error("ERR_INVALID_OPTION", "unsupported dtype '" + name + "'");
+  internal_error("unknown dtype '" + name + "'");
 }
 
 }  // namespace

@@ -2,9 +2,6 @@
 
 #include "binding/convert_callbacks.h"
 #include "binding/model_wrap.h"
-#include "core/device.h"
-#include "core/errors.h"
-#include "core/live_tensors.h"
 
 namespace torchfit::binding {
 
@@ -35,25 +32,32 @@ Napi::Object TrainWorker::job(Napi::Env env) {
 
 TrainWorker::TrainWorker(Napi::Env env, const Napi::Object& spec, Napi::Function on_epoch, Napi::Function on_batch)
     : Napi::AsyncProgressQueueWorker<TrainProgress>(env), settler_(env) {
-  model_config_ = model_config_from(spec.Get("model").As<Napi::Object>());
-  config_ = train_config_from(spec.Get("config").As<Napi::Object>());
+  request_.model = model_config_from(spec.Get("model").As<Napi::Object>());
+  request_.config = train_config_from(spec.Get("config").As<Napi::Object>());
   const auto train = spec.Get("train").As<Napi::Object>();
   const auto shape = shape_from(train.Get("shape"));
   train_x_ = ArraySource(train.Get("x"), shape, train.Get("channelsLast").ToBoolean().Value());
   train_y_ = ArraySource(train.Get("y"), {shape.at(0)});
+  request_.data.x = &train_x_;
+  request_.data.y = &train_y_;
+  if (train.Get("w").IsTypedArray()) {
+    train_w_ = ArraySource(train.Get("w"), {shape.at(0)});
+    request_.data.w = &train_w_;
+  }
   const auto validation = spec.Get("validation");
   if (validation.IsObject()) {
     const auto v = validation.As<Napi::Object>();
     const auto vshape = shape_from(v.Get("shape"));
     val_x_ = ArraySource(v.Get("x"), vshape, v.Get("channelsLast").ToBoolean().Value());
     val_y_ = ArraySource(v.Get("y"), {vshape.at(0)});
-    has_validation_ = true;
+    request_.data.val_x = &val_x_;
+    request_.data.val_y = &val_y_;
   }
   const auto resume = spec.Get("resume");
-  if (resume.IsObject()) resume_ = ModelWrap::state_of(resume);
+  if (resume.IsObject()) request_.resume = ModelWrap::session_of(resume);
   on_epoch_ = Napi::Persistent(on_epoch);
   on_batch_ = Napi::Persistent(on_batch);
-  config_.checkpoint_metadata = checkpoint_metadata_from(spec.Get("checkpointMetadata"));
+  request_.config.checkpoint_metadata = checkpoint_metadata_from(spec.Get("checkpointMetadata"));
   const auto await_callbacks = spec.Get("awaitCallbacks");
   if (await_callbacks.IsObject()) {
     await_epoch_ = await_callbacks.As<Napi::Object>().Get("epoch").ToBoolean().Value();
@@ -63,30 +67,6 @@ TrainWorker::TrainWorker(Napi::Env env, const Napi::Object& spec, Napi::Function
 
 void TrainWorker::Execute(const ExecutionProgress& progress) {
   try {
-    set_threads(config_.threads);
-    const auto device = resolve_device(config_.device);
-    if (resume_) {
-      if (resume_->device != device) throw Error("ERR_INVALID_OPTION", "resume: the model lives on " + resume_->device.str() + ", training asked for " + device.str());
-      state_ = resume_;
-    } else {
-      auto model = make_classifier(model_config_, config_.seed);
-      model->to(device);
-      state_ = std::make_shared<ModelState>(model, device);
-    }
-    std::lock_guard<std::mutex> lock(state_->mutex);
-    LiveTensorScope counted(has_validation_ ? 4 : 2);
-    LabelledData train{train_x_.materialize(device, torch::kFloat32), train_y_.materialize(device, torch::kInt64)};
-    LabelledData validation;
-    if (has_validation_) {
-      validation = {val_x_.materialize(device, torch::kFloat32), val_y_.materialize(device, torch::kInt64)};
-    }
-    // Resuming with the same optimizer continues its moments and step count.
-    if (!state_->optimizer || state_->optimizer_config.name != config_.optimizer.name) {
-      state_->optimizer = make_optimizer(state_->model->parameters(), config_.optimizer);
-    }
-    state_->optimizer_config = config_.optimizer;
-    state_->optimizer->set_learning_rate(config_.optimizer.learning_rate);
-
     TrainCallbacks callbacks;
     callbacks.cancel = settler_.cancel();
     callbacks.stop = stop_.get();
@@ -107,15 +87,10 @@ void TrainWorker::Execute(const ExecutionProgress& progress) {
       progress.Send(&p, 1);
       if (p.ticket > 0) gate_.wait(p.ticket, settler_.cancel());
     };
-    // Connected here, on the worker thread: the rendezvous waits (bounded) for the other ranks.
-    std::unique_ptr<Communicator> comm;
-    if (config_.distributed.enabled) comm = connect(config_.distributed, device, settler_.cancel());
-    outcome_ = fit(*state_->model, *state_->optimizer, train, has_validation_ ? &validation : nullptr, config_, callbacks,
-                   comm.get());
-    if (comm) comm->leave();
+    result_ = train_session(request_, callbacks);
   } catch (...) {
     settler_.capture();
-    state_.reset();
+    result_ = {};
     SetError(settler_.message());
   }
 }
@@ -146,20 +121,21 @@ void TrainWorker::OnOK() {
   settler_.resolve(Env(), [&]() -> Napi::Value {
     Napi::Env env = Env();
     auto out = Napi::Object::New(env);
-    out.Set("model", ModelWrap::wrap(env, state_));
-    auto history = Napi::Array::New(env, outcome_.history.size());
-    for (size_t i = 0; i < outcome_.history.size(); ++i) history.Set(i, to_js(env, outcome_.history[i]));
+    const auto& outcome = result_.outcome;
+    out.Set("model", ModelWrap::wrap(env, result_.session));
+    auto history = Napi::Array::New(env, outcome.history.size());
+    for (size_t i = 0; i < outcome.history.size(); ++i) history.Set(i, to_js(env, outcome.history[i]));
     out.Set("history", history);
-    out.Set("stoppedEpoch", outcome_.stopped_epoch);
-    const auto reason = outcome_.stop_reason;
+    out.Set("stoppedEpoch", outcome.stopped_epoch);
+    const auto reason = outcome.stop_reason;
     out.Set("stopReason", reason == StopReason::EarlyStopping ? "earlyStopping"
                           : reason == StopReason::Requested   ? "stop"
                           : reason == StopReason::TimeLimit   ? "timeLimit"
                                                               : "");
-    out.Set("bestEpoch", outcome_.best_epoch);
-    out.Set("restoredBestWeights", outcome_.restored_best_weights);
-    out.Set("device", state_->device.str());
-    state_.reset();
+    out.Set("bestEpoch", outcome.best_epoch);
+    out.Set("restoredBestWeights", outcome.restored_best_weights);
+    out.Set("device", result_.session->device.str());
+    result_.session.reset();
     return out;
   });
 }

@@ -7,9 +7,8 @@
 #include <optional>
 
 #include "binding/convert.h"
-#include "binding/model_state.h"
 #include "binding/promise_worker.h"
-#include "core/trainer.h"
+#include "core/session.h"
 
 namespace torchfit::binding {
 
@@ -53,14 +52,11 @@ class TrainWorker : public Napi::AsyncProgressQueueWorker<TrainProgress> {
 
  private:
   Settler settler_;
-  ModelConfig model_config_;
-  TrainConfig config_;
-  ArraySource train_x_, train_y_, val_x_, val_y_;
-  bool has_validation_ = false;
-  std::shared_ptr<ModelState> resume_;
+  // The JS arrays, kept alive until the worker is destroyed; request_.data points at them.
+  ArraySource train_x_, train_y_, train_w_, val_x_, val_y_;
+  TrainRequest request_;
   Napi::FunctionReference on_epoch_, on_batch_;
-  std::shared_ptr<ModelState> state_;
-  TrainOutcome outcome_;
+  TrainResult result_;
   std::shared_ptr<std::atomic<bool>> stop_ = std::make_shared<std::atomic<bool>>(false);
   bool await_epoch_ = false, await_batch_ = false;
   CallbackGate gate_;

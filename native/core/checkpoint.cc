@@ -130,12 +130,14 @@ void write_checkpoint(const std::string& path, const Checkpoint& c) {
   model.insert("channels", static_cast<int64_t>(c.model.channels));
   model.insert("height", static_cast<int64_t>(c.model.height));
   model.insert("width", static_cast<int64_t>(c.model.width));
+  // The presets' BatchNorm momentum, PyTorch's terms (absent in older files: Keras's 0.99, i.e. 0.01).
+  if (c.model.kind != ModelKind::Layers) model.insert("bn_momentum", c.model.bn_momentum);
   root.insert("model", model);
   root.insert("state_dict", state);
   if (c.optimizer) {
     c10::impl::GenericDict opt(c10::StringType::get(), c10::AnyType::get());
     const auto& oc = c.optimizer->config;
-    opt.insert("name", oc.name);
+    opt.insert("name", std::string(optimizer_name(oc.kind)));
     opt.insert("learning_rate", oc.learning_rate);
     opt.insert("momentum", oc.momentum);
     opt.insert("nesterov", oc.nesterov);

@@ -60,7 +60,7 @@ std::vector<std::pair<torch::Tensor, torch::Tensor>> match_state(Classifier& mod
 void check_slots(const Optimizer& optimizer, Classifier& model, const OptimizerRestore& o, const std::string& label) {
   const auto expected = optimizer.state();
   if (o.slots.size() != expected.size()) {
-    fail(label, "optimizer state has " + std::to_string(o.slots.size()) + " slots, " + o.config.name + " needs " +
+    fail(label, "optimizer state has " + std::to_string(o.slots.size()) + " slots, " + optimizer_name(o.config.kind) + " needs " +
                     std::to_string(expected.size()) + " for this model");
   }
   if (o.iterations < 0) fail(label, "optimizer iterations is " + std::to_string(o.iterations) + ", expected >= 0");

@@ -1,13 +1,10 @@
 #include "core/errors.h"
 #include "core/kernels/buffer_pool.h"
 #include "core/trainer.h"
+#include "core/weighted_loss.h"
 
 namespace torchfit {
 namespace {
-
-void check_cancel(const std::atomic<bool>* cancel) {
-  if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) throw Cancelled();
-}
 
 // Restores the module's previous train/eval mode on scope exit.
 class EvalModeGuard {
@@ -35,7 +32,7 @@ EvalSums evaluate_sums(Classifier& model, const LabelledData& data, int64_t batc
     const int64_t end = std::min(n, start + batch_size);
     auto logits = model.forward(data.x.slice(0, start, end));
     auto y = data.y.slice(0, start, end);
-    loss_sum += torch::nll_loss(torch::log_softmax(logits, 1), y, {}, at::Reduction::Sum).to(torch::kFloat64);
+    loss_sum += summed_cross_entropy(logits, y, data.w.defined() ? data.w.slice(0, start, end) : torch::Tensor());
     correct += logits.argmax(1).eq(y).sum();
   }
   EvalSums sums;

@@ -133,9 +133,11 @@ class KerasAdam : public Optimizer {
 }  // namespace
 
 std::unique_ptr<Optimizer> make_optimizer(std::vector<torch::Tensor> params, const OptimizerConfig& config) {
-  if (config.name == "sgd") return std::make_unique<Sgd>(std::move(params), config);
-  if (config.name == "adam") return std::make_unique<KerasAdam>(std::move(params), config);
-  throw Error("ERR_INVALID_OPTION", "unknown optimizer '" + config.name + "'");
+  switch (config.kind) {
+    case OptimizerKind::Sgd: return std::make_unique<Sgd>(std::move(params), config);
+    case OptimizerKind::Adam: return std::make_unique<KerasAdam>(std::move(params), config);
+  }
+  internal_error("unknown optimizer kind " + std::to_string(static_cast<int>(config.kind)));
 }
 
 }  // namespace torchfit

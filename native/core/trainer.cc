@@ -13,6 +13,7 @@
 #include "core/errors.h"
 #include "core/init.h"
 #include "core/kernels/buffer_pool.h"
+#include "core/weighted_loss.h"
 
 namespace torchfit {
 namespace {
@@ -21,10 +22,6 @@ using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-void check_cancel(const std::atomic<bool>* cancel) {
-  if (cancel != nullptr && cancel->load(std::memory_order_relaxed)) throw Cancelled();
 }
 
 // Running sums of one epoch, kept on the device so CUDA steps need no host sync.
@@ -61,7 +58,8 @@ struct RunningMeans {
 EvalResult evaluate_over_ranks(Classifier& model, const LabelledData& data, int64_t batch_size,
                                const std::atomic<bool>* cancel, Communicator& comm) {
   const auto [begin, end] = contiguous_part(data.size(), comm.rank(), comm.world_size());
-  const LabelledData part{data.x.slice(0, begin, end), data.y.slice(0, begin, end)};
+  const LabelledData part{data.x.slice(0, begin, end), data.y.slice(0, begin, end),
+                          data.w.defined() ? data.w.slice(0, begin, end) : torch::Tensor()};
   const auto local = evaluate_sums(model, part, batch_size, cancel);
   const auto sums = sum_over_ranks(comm, {local.loss_sum, local.correct, static_cast<double>(local.samples)},
                                    "combining the validation metrics");
@@ -71,10 +69,11 @@ EvalResult evaluate_over_ranks(Classifier& model, const LabelledData& data, int6
 }  // namespace
 
 std::pair<torch::Tensor, torch::Tensor> train_step(Classifier& model, Optimizer& optimizer, const torch::Tensor& x,
-                                                   const torch::Tensor& y, const std::function<void()>& before_step) {
+                                                   const torch::Tensor& y, const std::function<void()>& before_step,
+                                                   const torch::Tensor& weights) {
   optimizer.zero_grad();
   auto logits = model.forward(x);
-  auto loss = torch::nll_loss(torch::log_softmax(logits, 1), y);
+  auto loss = batch_cross_entropy(logits, y, weights);
   const auto reg = model.regularization_loss();
   if (reg.defined()) loss = loss + reg;
   loss.backward();
@@ -146,10 +145,11 @@ TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& tr
       auto xb = train.x.index_select(0, idx);
       if (config.augment.enabled) xb = augment_batch(xb, config.augment, augment_gen);
       const auto yb = train.y.index_select(0, idx);
+      const auto wb = train.w.defined() ? train.w.index_select(0, idx) : torch::Tensor();
 
       const auto [loss, logits] = train_step(model, optimizer, xb, yb, [&] {
         if (buckets) buckets->average(*comm);  // data-parallel: the ranks' gradients, averaged
-      });
+      }, wb);
       means.add(loss, logits, yb);
       steps_run = step + 1;
 

@@ -14,10 +14,12 @@
 
 namespace torchfit {
 
-// Images (N, C, H, W) float32 and class indices (N) int64, on the training device.
+// Images (N, C, H, W) float32 and class indices (N) int64, on the training device; w: per-sample
+// loss weights (N) float32 (classWeight/sampleWeight, core/weighted_loss.h), undefined: unweighted.
 struct LabelledData {
   torch::Tensor x;
   torch::Tensor y;
+  torch::Tensor w;
   int64_t size() const { return x.size(0); }
 };
 
@@ -63,8 +65,10 @@ struct TrainOutcome {
 // ranks return the same history (timings aside) and the same weights.
 // One optimisation step as fit runs it (zero_grad, forward, loss with the regulariser,
 // backward, before_step (the data-parallel gradient average), step): returns the loss and the logits.
+// weights: the batch's per-sample loss weights (undefined: unweighted).
 std::pair<torch::Tensor, torch::Tensor> train_step(Classifier& model, Optimizer& optimizer, const torch::Tensor& x,
-                                                   const torch::Tensor& y, const std::function<void()>& before_step = {});
+                                                   const torch::Tensor& y, const std::function<void()>& before_step = {},
+                                                   const torch::Tensor& weights = {});
 
 TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& train, const LabelledData* validation,
                  const TrainConfig& config, const TrainCallbacks& callbacks, Communicator* comm = nullptr);

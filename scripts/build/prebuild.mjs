@@ -27,11 +27,11 @@ function run(command, args) {
 
 if (!existsSync(built)) {
   log('no compiled addon in build/Release: building it first');
-  const result = spawnSync(process.execPath, [join(root, 'scripts', 'build-native.mjs')], { stdio: 'inherit' });
+  const result = spawnSync(process.execPath, [join(root, 'scripts', 'build', 'build-native.mjs')], { stdio: 'inherit' });
   if (result.status !== 0) fail('the native build failed; nothing to pack');
 }
 const buildInfoFile = join(root, 'build', 'torchfit-build.json');
-if (!existsSync(buildInfoFile)) fail(`${buildInfoFile} is missing: rebuild with \`node scripts/build-native.mjs\``);
+if (!existsSync(buildInfoFile)) fail(`${buildInfoFile} is missing: rebuild with \`node scripts/build/build-native.mjs\``);
 const buildInfo = JSON.parse(readFileSync(buildInfoFile, 'utf8'));
 
 // The shared libraries the addon links, and its C++ ABI, read from the binary itself.

@@ -3,6 +3,7 @@
  * as its layer description, output shapes, Keras summary and parameter counts,
  * without building anything native.
  */
+import { TRAIN_DEFAULTS } from '../torch/defaults.js';
 import { described, InvalidOptionError } from '../errors.js';
 import type { ModelSummary } from '../torch/types.js';
 import type { ModelSpec, ResolvedLayer } from './layers.js';
@@ -26,7 +27,7 @@ export function resolveModelChoice(choice: unknown, option = 'model'): ModelChoi
   const kind = typeof choice === 'string' ? choice : typeof choice === 'object' && choice !== null ? (choice as { kind?: unknown }).kind : undefined;
   if (kind === 'cnn') return { kind: 'cnn', depth: 0 };
   if (kind === 'resnet') {
-    const depth = typeof choice === 'object' ? ((choice as { depth?: unknown }).depth ?? 2) : 2;
+    const depth = typeof choice === 'object' ? ((choice as { depth?: unknown }).depth ?? TRAIN_DEFAULTS.resnetDepth) : TRAIN_DEFAULTS.resnetDepth;
     return { kind: 'resnet', depth: checkResNetDepth(depth, `${option}.depth`) };
   }
   if (typeof choice === 'object' && choice !== null && (kind === undefined || kind === 'layers') && 'layers' in choice) {

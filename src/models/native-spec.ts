@@ -4,6 +4,7 @@
  * terms; residual children the same way. C++ builds the modules from these and
  * trusts them.
  */
+import { TRAIN_DEFAULTS } from '../torch/defaults.js';
 import type { NativeModelSpec } from '../torch/native.js';
 import type { ModelChoiceResolved } from './describe.js';
 import { resolveLayers, type ResolvedNode } from './resolve.js';
@@ -21,6 +22,11 @@ export interface NativeLayer {
  */
 export function torchMomentum(kerasMomentum: number): number {
   return Number((1 - kerasMomentum).toPrecision(15));
+}
+
+/** PyTorch's momentum back in Keras's terms (0.01 gives exactly 0.99). */
+export function kerasMomentum(torchMomentum: number): number {
+  return Number((1 - torchMomentum).toPrecision(15));
 }
 
 export function nativeLayers(nodes: ResolvedNode[]): NativeLayer[] {
@@ -41,9 +47,11 @@ export function nativeLayers(nodes: ResolvedNode[]): NativeLayer[] {
  * shape: a layers model is resolved here (every message names model.layers[...]),
  * before any native work.
  */
-export function nativeModelSpec(choice: ModelChoiceResolved, numClasses: number, [channels, height, width]: [number, number, number]): NativeModelSpec {
+export function nativeModelSpec(choice: ModelChoiceResolved, numClasses: number, [channels, height, width]: [number, number, number],
+  batchNormMomentum: number = TRAIN_DEFAULTS.batchNormMomentum): NativeModelSpec {
   const base = { kind: choice.kind, depth: choice.depth, numClasses, channels, height, width };
-  if (choice.kind !== 'layers') return base;
+  // The presets' BatchNorm momentum (trainModel's batchNormMomentum, Keras's terms); a layers model has its own per layer.
+  if (choice.kind !== 'layers') return { ...base, bnMomentum: torchMomentum(batchNormMomentum) };
   const resolved = resolveLayers(choice.layers, [channels, height, width], numClasses);
   return { ...base, layers: nativeLayers(resolved.nodes), layersJson: JSON.stringify(resolved.layers) };
 }

@@ -15,11 +15,12 @@ import { notebookSplit } from '../data/split.js';
 import { writeReport } from '../report/report.js';
 import { imageFolderDataset, type ImageFolderSource } from './image-dataset.js';
 import type { ReportInput, ReportRun } from '../report/types.js';
+import { TRAIN_DEFAULTS } from '../torch/defaults.js';
 import { info } from '../torch/info.js';
 import type { DistributedOptions } from '../torch/distributed.js';
 import type { Model } from '../torch/model.js';
 import type { OptimizerOptions } from '../torch/options.js';
-import { trainModel } from '../torch/train.js';
+import { checkTrainOptions, trainModel, type TrainOptions } from '../torch/train.js';
 
 export interface NotebookOptions {
   data: string;
@@ -28,22 +29,26 @@ export interface NotebookOptions {
   /** The 10,000-image held-out file, evaluated when it exists. */
   heldOut?: string;
   models: ('cnn' | 'resnet')[];
-  depth: number;
-  epochs: number;
-  batchSize: number;
+  // Left out, each of these is trainModel's own default (src/torch/defaults.ts).
+  depth?: number;
+  epochs?: number;
+  batchSize?: number;
   /** Per model when not given: SGD for the CNN, Adam for the ResNet. */
   optimizer?: 'sgd' | 'adam';
   learningRate?: number;
-  patience: number;
-  seed: number;
-  device: 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
-  threads: number;
+  /** The CNN's EarlyStopping patience on val_loss. */
+  patience?: number;
+  seed?: number;
+  device?: 'auto' | 'cpu' | 'cuda' | `cuda:${number}`;
+  threads?: number;
   /** trainModel's kernels option (default 'fused'). */
   kernels?: 'fused' | 'plain';
   out: string;
   /** Train on the first N training images only (and evaluate on N/4), for a first look. */
   limit?: number;
-  verbose: 0 | 1 | 2;
+  /** trainModel's batchNormMomentum per model (Keras's terms; default 0.99). */
+  batchNormMomentum?: Partial<Record<'cnn' | 'resnet', number>>;
+  verbose?: 0 | 1 | 2;
   log?: (line: string) => void;
   /**
    * Train as one rank of a data-parallel run (batchSize per rank). Every rank trains;
@@ -81,6 +86,9 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
   const log = options.log ?? ((line: string) => console.log(line));
   const rank = options.distributed?.rank ?? 0;
   const writer = rank === 0;
+  // Every training option is checked (by trainModel's own rules) before the data is read.
+  // (`validation` stands for the validation split every run has.)
+  for (const kind of options.models) checkTrainOptions({ ...trainOptionsFor(kind, options, writer), validation: {} as never });
   const runtime = info();
   const loadStart = performance.now();
   const source = options.images?.dir ?? options.data;
@@ -94,10 +102,7 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
   const val = subset(dataset, labels, split.val, evalLimit);
   const test = subset(dataset, labels, split.test, evalLimit);
   log(`x_train ${shape(train.x)}, x_val ${shape(val.x)}, x_test ${shape(test.x)}` + (options.limit ? ` (--quick/--limit subset)` : ''));
-  if (options.limit !== undefined && options.models.includes('cnn')) {
-    // docs/parity.md: with Keras's BatchNorm momentum the moving statistics lag for ~1,000 steps.
-    log('Note: on a subset this short the CNN\'s validation accuracy lags its training accuracy (BatchNorm momentum 0.99, as in Keras); the full run catches up after the first epochs.');
-  }
+  const subsetRun = subsetOf(train.y.length, split.train.length, options.epochs ?? TRAIN_DEFAULTS.epochs);
 
   let heldOut: { x: NdArray; y: Int32Array } | undefined;
   if (writer && !options.images && options.heldOut && existsSync(options.heldOut)) {
@@ -111,29 +116,13 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
   if (writer) await mkdir(dir, { recursive: true });
   const runs: ReportRun[] = [];
   for (const kind of options.models) {
-    const name = kind === 'cnn' ? MODEL_NAMES.cnn : `${MODEL_NAMES.resnet} depth ${options.depth}`;
+    const name = kind === 'cnn' ? MODEL_NAMES.cnn : `${MODEL_NAMES.resnet} depth ${options.depth ?? TRAIN_DEFAULTS.resnetDepth}`;
     log(`\n=== ${name} ===`);
-    const optimizer: OptimizerOptions = {
-      name: options.optimizer ?? (kind === 'cnn' ? 'sgd' : 'adam'),
-      ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
-    };
     const result = await trainModel({
-      model: kind === 'cnn' ? 'cnn' : { kind: 'resnet', depth: options.depth },
+      ...trainOptionsFor(kind, options, writer),
       train,
       validation: val,
       numClasses: dataset.classNames?.length ?? 5,
-      epochs: options.epochs,
-      batchSize: options.batchSize,
-      optimizer,
-      // The notebook stops the CNN early on val_loss; its ResNet runs every epoch.
-      earlyStopping: kind === 'cnn' ? { monitor: 'val_loss', patience: options.patience } : false,
-      seed: options.seed,
-      device: options.device,
-      threads: options.threads,
-      // One progress display is enough: the ranks share one history.
-      verbose: writer ? options.verbose : 0,
-      ...(options.distributed ? { distributed: options.distributed } : {}),
-      ...(options.kernels ? { kernels: options.kernels } : {}),
     });
     const model = result.model;
     if (!writer) {
@@ -153,7 +142,8 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
       log(`${name} held-out accuracy: ${(e.accuracy * 100).toFixed(2)} % on ${heldOut.y.length} images`);
     }
     await model.save(join(dir, `${kind}.pt`));
-    runs.push(toReportRun(name, model, result, testEval, { yTrue: test.y, yPred }, heldOutEval, heldOutPredictions));
+    runs.push({ ...toReportRun(name, model, result, testEval, { yTrue: test.y, yPred }, heldOutEval, heldOutPredictions),
+      ...(result.warnings.length > 0 ? { warnings: result.warnings } : {}), ...(subsetRun ? { subset: subsetRun } : {}) });
     model.dispose();
   }
 
@@ -174,7 +164,8 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
     environment: {
       libtorchVersion: runtime.libtorchVersion,
       device: runs[0]?.device ?? 'cpu',
-      threads: options.threads,
+      // As trained (trainModel's default when not given).
+      threads: Number(runs[0]?.options.threads ?? options.threads ?? availableParallelism()),
       node: process.version,
       platform: `${platform()} ${process.arch}, ${availableParallelism()} cores`,
     },
@@ -182,6 +173,38 @@ export async function runNotebook(options: NotebookOptions): Promise<NotebookRes
   };
   const files = await writeReport(report, dir);
   return { dir, html: files.html, json: files.json, report };
+}
+
+/** trainModel's options for one of the notebook's models, without the data. */
+function trainOptionsFor(kind: 'cnn' | 'resnet', options: NotebookOptions, writer: boolean): Omit<TrainOptions, 'train'> {
+  // Only what was given: trainModel fills in the rest with its own (the notebook's) defaults.
+  const optimizer: OptimizerOptions | undefined = options.optimizer !== undefined || options.learningRate !== undefined ? {
+    name: options.optimizer ?? (kind === 'cnn' ? TRAIN_DEFAULTS.optimizer.cnn : TRAIN_DEFAULTS.optimizer.other),
+    ...(options.learningRate !== undefined ? { learningRate: options.learningRate } : {}),
+  } : undefined;
+  const momentum = options.batchNormMomentum?.[kind];
+  const given = <K extends keyof NotebookOptions>(key: K) => (options[key] !== undefined ? { [key]: options[key] } : {});
+  return {
+    model: kind === 'cnn' ? 'cnn' : { kind: 'resnet', ...(options.depth !== undefined ? { depth: options.depth } : {}) },
+    ...given('epochs'), ...given('batchSize'), ...given('seed'), ...given('device'), ...given('threads'),
+    ...(optimizer ? { optimizer } : {}),
+    // The notebook stops the CNN early on val_loss, trainModel's default for the CNN; its ResNet runs every epoch.
+    ...(kind === 'cnn' && options.patience !== undefined ? { earlyStopping: { monitor: 'val_loss', patience: options.patience } } : {}),
+    // One progress display is enough: the ranks share one history.
+    verbose: writer ? options.verbose ?? 1 : 0,
+    ...(options.distributed ? { distributed: options.distributed } : {}),
+    ...(options.kernels ? { kernels: options.kernels } : {}),
+    ...(momentum !== undefined ? { batchNormMomentum: momentum } : {}),
+  };
+}
+
+/** The notebook trains 25 epochs on its whole training split; a run with fewer of either is a subset. */
+export const NOTEBOOK_EPOCHS = 25;
+function subsetOf(images: number, allImages: number, epochs: number): string | undefined {
+  if (images >= allImages && epochs >= NOTEBOOK_EPOCHS) return undefined;
+  const n = (x: number) => x.toLocaleString('en-US');
+  return `${images < allImages ? `${n(images)} of ${n(allImages)}` : `all ${n(allImages)}`} training images, ` +
+    `${epochs < NOTEBOOK_EPOCHS ? `${epochs} of ${NOTEBOOK_EPOCHS}` : String(epochs)} epochs`;
 }
 
 function toReportRun(
@@ -204,7 +227,7 @@ function toReportRun(
     name,
     summary: model.summary(),
     history: h,
-    ...(result.stoppedEpoch !== undefined ? { stoppedEpoch: result.stoppedEpoch } : {}),
+    ...(result.stoppedEpoch !== undefined ? { stoppedEpoch: result.stoppedEpoch, stopReason: result.stopReason } : {}),
     device: result.device,
     final: {
       train: { loss: h.loss[last]!, accuracy: h.accuracy[last]! },

@@ -1,17 +1,20 @@
 /**
  * Training curves: loss and accuracy per epoch, training solid and validation
- * dashed, one colour per run, with the early-stopping epoch marked.
+ * dashed, one colour per run, with the epoch where a run stopped early marked.
  */
-import type { History } from '../torch/types.js';
+import type { History, StopReason } from '../torch/types.js';
 import { InvalidOptionError } from '../errors.js';
+import { isStopReason, stopLabel } from './stop-label.js';
 import { PALETTE, pngScaleOf, svgSize, svgToPng, vegaLiteToSvg, type Figure, type FigureOptions } from './render.js';
 
-/** One run to draw: its name (the legend entry), its History and where early stopping ended it. */
+/** One run to draw: its name (the legend entry), its History and where it stopped early. */
 export interface CurveRun {
   name: string;
   history: History;
-  /** 1-based epoch at which early stopping ended the run (as History.epoch counts), if it did. */
+  /** 1-based epoch after which the run stopped before its last epoch (as History.epoch counts), if it did. */
   stoppedEpoch?: number;
+  /** Why it stopped there (trainModel's stopReason); without it the stop is labelled an early stop. */
+  stopReason?: StopReason;
   /** CSS colour; default: the next colour of {@link PALETTE}. */
   color?: string;
 }
@@ -26,12 +29,12 @@ export interface TrainingCurvesOptions extends FigureOptions {
 /**
  * Draws loss and accuracy per epoch in two panels: training solid, validation
  * dashed, one colour per run (several runs compare on one chart), and a dotted
- * rule with a label at each run's early-stopping epoch.
+ * rule with a label at the epoch where each run stopped early, saying why.
  *
  * @example
  * ```ts
  * const { svg, png } = await renderTrainingCurves([
- *   { name: 'CNN', history: cnn.history, stoppedEpoch: cnn.stoppedEpoch },
+ *   { name: 'CNN', history: cnn.history, stoppedEpoch: cnn.stoppedEpoch, stopReason: cnn.stopReason },
  *   { name: 'ResNet v1 depth 2', history: resnet.history },
  * ]);
  * ```
@@ -68,10 +71,13 @@ export async function renderTrainingCurves(runs: readonly CurveRun[], options: T
       if (typeof run.stoppedEpoch !== 'number' || !Number.isFinite(run.stoppedEpoch)) {
         throw new InvalidOptionError(`runs[${i}].stoppedEpoch`, 'an epoch number', run.stoppedEpoch);
       }
+      if (run.stopReason !== undefined && !isStopReason(run.stopReason)) {
+        throw new InvalidOptionError(`runs[${i}].stopReason`, "'earlyStopping', 'stop' or 'timeLimit'", run.stopReason);
+      }
       stops.push({
         run: run.name,
         epoch: run.stoppedEpoch,
-        label: runs.length > 1 ? `${run.name}: early stop, epoch ${run.stoppedEpoch}` : `early stop, epoch ${run.stoppedEpoch}`,
+        label: `${runs.length > 1 ? `${run.name}: ` : ''}${stopLabel(run.stopReason)}, epoch ${run.stoppedEpoch}`,
         // Stacked, so several runs' labels do not overlap.
         slot: stops.length,
       });
@@ -139,7 +145,7 @@ export async function renderTrainingCurves(runs: readonly CurveRun[], options: T
 
   const title = options.title ?? (runs.length > 1 ? 'Training curves: ' + names.join(' vs ') : `Training curves: ${names[0]}`);
   const svg = await vegaLiteToSvg({
-    title: { text: title, subtitle: 'solid: training set · dashed: validation set' + (stops.length ? ' · dotted rule: early stopping' : '') },
+    title: { text: title, subtitle: 'solid: training set · dashed: validation set' + (stops.length ? ' · dotted rule: where a run stopped early' : '') },
     hconcat: [panel('loss', 'Loss', 'Cross-entropy loss', '.3~f'), panel('accuracy', 'Accuracy', 'Accuracy', '.0%')],
     spacing: 36,
     resolve: { scale: { color: 'shared', strokeDash: 'shared', x: 'shared' }, legend: { color: 'shared', strokeDash: 'shared' } },

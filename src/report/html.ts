@@ -9,6 +9,7 @@ import { formatFixed } from './pyformat.js';
 import { notebookResultFor } from './notebook.js';
 import { formatSummary } from './summary.js';
 import type { ReportInput, ReportRun } from './types.js';
+import { stopLabel } from './stop-label.js';
 
 /** A figure as the page refers to it: files relative to the page. */
 export interface PageFigure {
@@ -152,7 +153,7 @@ function epochLog(run: ReportRun): string {
   ]);
   const classes = h.epoch.map((ep) => (ep === run.stoppedEpoch ? 'stopped' : ''));
   return `<details>
-<summary>Per-epoch log (${h.epoch.length} epochs${run.stoppedEpoch !== undefined ? `, early stopping at epoch ${run.stoppedEpoch}` : ''})</summary>
+<summary>Per-epoch log (${h.epoch.length} epochs${run.stoppedEpoch !== undefined ? `, ${stopLabel(run.stopReason)} at epoch ${run.stoppedEpoch}` : ''})</summary>
 ${table(['Epoch', 'loss', 'accuracy', 'val_loss', 'val_accuracy', 'Seconds', 'ms/step', 'Learning rate'], rows, new Set([0, 1, 2, 3, 4, 5, 6, 7]), classes)}
 </details>`;
 }
@@ -167,7 +168,7 @@ function runSection(p: PageRun, input: ReportInput): string {
     `${int(s.totalParams)} parameters (${int(s.trainableParams)} trainable)`,
     `trained on ${e(run.device)}`,
     `${epochsRun}${epochsPlanned !== undefined ? ` of ${epochsPlanned}` : ''} epochs`,
-    run.stoppedEpoch !== undefined ? `early stopping at epoch ${run.stoppedEpoch}` : 'no early stop',
+    run.stoppedEpoch !== undefined ? `${stopLabel(run.stopReason)} at epoch ${run.stoppedEpoch}` : 'no early stop',
   ].join(' · ');
   const split = input.dataset.split;
   const finals: string[][] = [
@@ -191,6 +192,7 @@ function runSection(p: PageRun, input: ReportInput): string {
 ${table(['Split', 'Images', 'Loss', 'Accuracy'], finals, new Set([1, 2, 3]))}
 <h3>Training curves</h3>
 ${figureHtml(p.figures.curves, 'wide')}
+${warningNotes(run)}
 ${splitBlock('Test split: confusion matrix and classification report', p.test, p.figures.confusionTest)}
 ${p.heldOut && p.figures.confusionHeldOut ? splitBlock('Held-out file: confusion matrix and classification report', p.heldOut, p.figures.confusionHeldOut) : ''}
 <h3>Timings</h3>
@@ -209,18 +211,25 @@ ${optionsTable(run.options)}
 </section>`;
 }
 
+/** The run's warnings (the BatchNorm lag above all), beside its curves. */
+function warningNotes(run: ReportRun): string {
+  return (run.warnings ?? []).map((w) => `<p class="warning" data-code="${e(w.code)}"><strong>Note:</strong> ${e(w.message)}</p>`).join('\n');
+}
+
 function comparisonSection(data: PageData): string {
   const rows: string[][] = [];
   const classes: string[] = [];
   for (const p of data.runs) {
     const r = p.run;
     const ref = notebookResultFor(r.summary);
+    // A subset run is not scored against the notebook's full-run figures.
+    const against = (x: number | undefined) => (r.subset === undefined ? x : undefined);
     rows.push([
       `<a href="#${e(p.anchor)}">${e(r.name)}</a>`,
-      'this run',
-      pct(r.final.train.accuracy) + delta(r.final.train.accuracy, ref?.trainAccuracy),
-      pct(r.final.val.accuracy) + delta(r.final.val.accuracy, ref?.valAccuracy),
-      pct(r.final.test.accuracy) + delta(r.final.test.accuracy, ref?.testAccuracy),
+      r.subset === undefined ? 'this run' : `this run: a subset<br><span class="delta same">${e(r.subset)}</span>`,
+      pct(r.final.train.accuracy) + delta(r.final.train.accuracy, against(ref?.trainAccuracy)),
+      pct(r.final.val.accuracy) + delta(r.final.val.accuracy, against(ref?.valAccuracy)),
+      pct(r.final.test.accuracy) + delta(r.final.test.accuracy, against(ref?.testAccuracy)),
       r.final.heldOut ? pct(r.final.heldOut.accuracy) : '—',
       fixed(r.final.test.loss, 4),
       String(r.history.epoch.length) + (r.stoppedEpoch !== undefined ? '<br><span class="delta same">early stop</span>' : ''),
@@ -260,8 +269,16 @@ ${table(
 )}
 </div>
 <p class="note">Notebook rows: the figures the original notebook published, on its own copy of the data set and a Colab GPU; its times are Keras's rounded progress-bar figures. Differences under each of our accuracies are in percentage points against the notebook.</p>
+${subsetNote(data)}
 ${data.comparisonCurves ? figureHtml(data.comparisonCurves, 'wide') : ''}
 </section>`;
+}
+
+function subsetNote(data: PageData): string {
+  const subsets = data.runs.filter((p) => p.run.subset !== undefined);
+  if (subsets.length === 0) return '';
+  return `<p class="note subset">${subsets.map((p) => e(p.run.name)).join(' and ')}: a subset run (${e(subsets[0]!.run.subset!)}), a first look rather than ` +
+    'the notebook\'s full run, so its accuracies are not compared with the notebook\'s figures. Run without --quick or --limit for those.</p>';
 }
 
 /** "grey-scale images of 28 × 28 pixels", "colour images (3 channels) of 32 × 32 pixels", from the samples' shape. */
@@ -327,6 +344,7 @@ nav a { margin-right: 18px; white-space: nowrap; }
 section { background: #fff; border: 1px solid var(--line); border-radius: 10px; padding: 22px 26px 16px; margin: 24px 0; }
 .meta, .note { color: var(--muted); margin: 0 0 8px; font-size: 14px; }
 .note { margin-top: 8px; max-width: 80ch; }
+.warning { margin: 8px 0 12px; padding: 8px 12px; max-width: 100ch; font-size: 14px; background: #fffbeb; border-left: 4px solid #d97706; border-radius: 4px; }
 table { border-collapse: collapse; margin: 6px 0 12px; font-size: 14px; }
 th, td { padding: 6px 12px; border-bottom: 1px solid var(--line); text-align: left; vertical-align: top; }
 thead th { background: #f9fafb; font-weight: bold; border-bottom: 2px solid #d1d5db; white-space: nowrap; }

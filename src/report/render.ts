@@ -298,7 +298,9 @@ export const VEGA_CONFIG = {
  * ```
  */
 export async function vegaLiteToSvg(spec: Record<string, unknown>): Promise<string> {
-  const [vl, vega] = await Promise.all([importReportPackage('vega-lite', () => import('vega-lite')), loadVega()]);
+  // One after the other: with both missing, the error always names vega-lite (Promise.all would race).
+  const vl = await importReportPackage('vega-lite', () => import('vega-lite'));
+  const vega = await loadVega();
   const config = { ...VEGA_CONFIG, ...(spec.config as object | undefined) } as Record<string, unknown>;
   for (const k of ['legend', 'axis', 'title'] as const) {
     config[k] = { ...(VEGA_CONFIG[k] as object), ...((spec.config as Record<string, object> | undefined)?.[k] ?? {}) };

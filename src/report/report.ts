@@ -128,7 +128,7 @@ export async function writeReport(input: ReportInput, dir: string): Promise<Repo
     used.add(base);
     const curves = add(
       `${base}-curves`,
-      renderTrainingCurves([{ name: run.name, history: run.history, stoppedEpoch: run.stoppedEpoch, color }]),
+      renderTrainingCurves([{ name: run.name, history: run.history, stoppedEpoch: run.stoppedEpoch, stopReason: run.stopReason, color }]),
       `${run.name}: loss and accuracy per epoch`,
       `${run.name}: loss and accuracy per epoch, training (solid) and validation (dashed).`,
     );
@@ -171,7 +171,7 @@ export async function writeReport(input: ReportInput, dir: string): Promise<Repo
   if (input.runs.length > 1) {
     comparisonCurves = add(
       'comparison-curves',
-      renderTrainingCurves(input.runs.map((r) => ({ name: r.name, history: r.history, stoppedEpoch: r.stoppedEpoch }))),
+      renderTrainingCurves(input.runs.map((r) => ({ name: r.name, history: r.history, stoppedEpoch: r.stoppedEpoch, stopReason: r.stopReason }))),
       'Loss and accuracy per epoch of every run',
       'Every run on one chart: training (solid) and validation (dashed) per epoch.',
     );

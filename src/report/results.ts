@@ -9,6 +9,7 @@ import type { NdArray } from '../data/ndarray.js';
 import { InvalidOptionError, TorchfitError } from '../errors.js';
 import type { History } from '../torch/types.js';
 import { checkSummary } from './summary.js';
+import { isStopReason } from './stop-label.js';
 import type { ReportInput, ReportPredictions } from './types.js';
 
 /** Identifies the file; bump the version when the layout changes incompatibly. */
@@ -118,6 +119,9 @@ export function checkReportInput(input: unknown, path = 'input'): asserts input 
     checkSummary(run.summary as never, `${at}.summary`);
     checkHistory(`${at}.history`, run.history);
     if (run.stoppedEpoch !== undefined) num(`${at}.stoppedEpoch`, run.stoppedEpoch, { integer: true, min: 1 });
+    if (run.stopReason !== undefined && !isStopReason(run.stopReason)) {
+      throw new InvalidOptionError(`${at}.stopReason`, "'earlyStopping', 'stop' or 'timeLimit'", run.stopReason);
+    }
     str(`${at}.device`, run.device);
     const f = run.final;
     if (!isObject(f)) throw new InvalidOptionError(`${at}.final`, '{ train, val, test, heldOut? }', f);
@@ -135,6 +139,15 @@ export function checkReportInput(input: unknown, path = 'input'): asserts input 
     const t = run.timings;
     if (!isObject(t)) throw new InvalidOptionError(`${at}.timings`, '{ msPerStep, secondsPerEpoch, totalSeconds }', t);
     for (const k of ['msPerStep', 'secondsPerEpoch', 'totalSeconds']) num(`${at}.timings.${k}`, t[k], { min: 0 });
+    if (run.warnings !== undefined) {
+      if (!Array.isArray(run.warnings)) throw new InvalidOptionError(`${at}.warnings`, 'an array of { code, message }', run.warnings);
+      run.warnings.forEach((w: unknown, j) => {
+        if (!isObject(w)) throw new InvalidOptionError(`${at}.warnings[${j}]`, '{ code, message }', w);
+        str(`${at}.warnings[${j}].code`, w.code);
+        str(`${at}.warnings[${j}].message`, w.message);
+      });
+    }
+    if (run.subset !== undefined) str(`${at}.subset`, run.subset);
   });
   if (input.environment !== undefined) {
     const e = input.environment;

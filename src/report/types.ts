@@ -3,7 +3,7 @@
  * writeReport(), and what writeReport() returns.
  */
 import type { NdArray } from '../data/ndarray.js';
-import type { History, ModelSummary } from '../torch/types.js';
+import type { History, ModelSummary, StopReason } from '../torch/types.js';
 
 /** Loss and accuracy (a fraction in [0, 1]) on one split. */
 export interface LossAccuracy {
@@ -33,8 +33,10 @@ export interface ReportRun {
   name: string;
   summary: ModelSummary;
   history: History;
-  /** 1-based epoch at which early stopping ended the run, if it did. */
+  /** 1-based epoch after which the run stopped before its last epoch, if it did. */
   stoppedEpoch?: number;
+  /** Why it stopped there (trainModel's stopReason); without it the stop is reported as an early stop. */
+  stopReason?: StopReason;
   /** Where it trained: 'cpu', 'cuda:0', ... */
   device: string;
   /** Final figures per split; heldOut is the separate test file, when evaluated. */
@@ -51,6 +53,20 @@ export interface ReportRun {
   /** The training options as given (shown as a table and kept in results.json). */
   options: Record<string, unknown>;
   timings: ReportTimings;
+  /** trainModel's warnings for this run (e.g. the BatchNorm lag), shown beside its curves. */
+  warnings?: ReportWarning[];
+  /**
+   * Set when the run trained on fewer images or epochs than the notebook's, saying how many
+   * ('4,000 of 48,600 training images, 2 of 25 epochs'): the comparison then labels it a
+   * subset instead of scoring it against the notebook's full-run figures.
+   */
+  subset?: string;
+}
+
+/** A warning of a training run, as trainModel gives it ({ code, message }). */
+export interface ReportWarning {
+  code: string;
+  message: string;
 }
 
 /** The data set the runs were trained on. */

@@ -6,6 +6,7 @@
  * thread in native code, in the list's order, as Keras runs them; csvLogger writes from
  * TypeScript (csv-logger.ts).
  */
+import { TRAIN_DEFAULTS } from './defaults.js';
 import { resolve } from 'node:path';
 
 import { described, InvalidOptionError } from '../errors.js';
@@ -273,7 +274,7 @@ export function resolveCallbacks(list: unknown, earlyStoppingOption: unknown, ki
       throw new InvalidOptionError('earlyStopping', 'a boolean or { monitor?, mode?, patience?, minDelta?, restoreBestWeights?, baseline?, startFromEpoch? }', earlyStoppingOption);
     }
     const given = typeof earlyStoppingOption === 'object' ? (earlyStoppingOption as Record<string, unknown>) : {};
-    out.push(resolveEarlyStoppingEntry(given, 'earlyStopping', hasValidation, 10));
+    out.push(resolveEarlyStoppingEntry(given, 'earlyStopping', hasValidation, TRAIN_DEFAULTS.earlyStoppingPatience));
   }
   return out;
 }

@@ -46,7 +46,7 @@ export function modelSpecFromCheckpoint(model: PickleValue | undefined, shapes: 
     case 'resnet':
       spec = {
         kind, depth: int('depth', 'depth'), numClasses: int('num_classes', 'numClasses'), channels: int('channels', 'channels'),
-        height: int('height', 'height'), width: int('width', 'width'),
+        height: int('height', 'height'), width: int('width', 'width'), bnMomentum: bnMomentumField(model, file),
       };
       break;
     case 'layers': {
@@ -119,6 +119,14 @@ function field(model: Record<string, PickleValue>, key: string, [lo, hi]: readon
   const v = model[key];
   if (typeof v !== 'number' || !Number.isInteger(v)) throw new CheckpointError(file, `field 'model.${key}' is missing or not an integer`);
   if (v < lo || v > hi) throw new CheckpointError(file, `field 'model.${key}' is ${v}, expected ${lo}..${hi}`);
+  return v;
+}
+
+/** The presets' BatchNorm momentum, PyTorch's terms, in (0, 1]; files written before it existed: Keras's default (0.01). */
+function bnMomentumField(model: Record<string, PickleValue>, file: string): number {
+  const v = model.bn_momentum;
+  if (v === undefined) return 0.01;
+  if (typeof v !== 'number' || !(v > 0 && v <= 1)) throw new CheckpointError(file, "field 'model.bn_momentum' is not a number in (0, 1]");
   return v;
 }
 

@@ -47,3 +47,34 @@ export function checkImageSizeFor(model: ArchitectureRef, height: number, width:
     : 'for the ResNet';
   throw new InvalidOptionError(option, `images of at least ${side}x${side} pixels ${why}`, described(`${height}x${width}`));
 }
+
+/**
+ * For a layers model its description refused at (height, width): the smallest side length
+ * (up to `limit`) at which the same layers resolve, when a larger image is all it needs;
+ * undefined when no size helps (the error is about something else).
+ *
+ * @example
+ * smallestSideFor((h, w) => resolveLayers(layers, [1, h, w], 5), 5, 5); // 10 for two valid 3x3 convs and a pool
+ */
+export function smallestSideFor(resolves: (height: number, width: number) => void, height: number, width: number, limit = 512): number | undefined {
+  for (let side = Math.min(height, width) + 1; side <= limit; side++) {
+    try {
+      resolves(Math.max(height, side), Math.max(width, side));
+      return side;
+    } catch {
+      // still too small (or not a matter of size)
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Re-words a layers model's refusal at a too-small image as a size error naming the
+ * smallest valid size, keeping the layer's own explanation.
+ */
+export function layersImageSizeError(error: unknown, resolves: (height: number, width: number) => void, height: number, width: number, option: string): unknown {
+  if (!(error instanceof InvalidOptionError)) return error;
+  const side = smallestSideFor(resolves, height, width);
+  if (side === undefined) return error;
+  return new InvalidOptionError(option, `images of at least ${side}x${side} pixels for this layers model (${error.message})`, described(`${height}x${width}`));
+}

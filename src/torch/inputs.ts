@@ -15,8 +15,14 @@ import { Tensor } from './tensor.js';
  */
 export type ImagesInput = NdArray | Tensor;
 export type { DataFormat } from '../data/image-layout.js';
-/** Labels: class indices 0..C-1 (NdArray, Int32Array, number[] or Tensor) or one-hot (N, C) as Keras takes them. */
-export type LabelsInput = NdArray | Int32Array | readonly number[] | Tensor;
+/**
+ * Labels: class indices 0..C-1 (any integer or float typed array with integral values, a number[],
+ * a 1-D NdArray or a Tensor) or one-hot rows (N, C) as Keras takes them.
+ */
+export type LabelsInput = NdArray | LabelArray | readonly number[] | Tensor;
+/** Typed arrays taken as class indices (float ones must hold integral values). */
+export type LabelArray = Int8Array | Uint8Array | Uint8ClampedArray | Int16Array | Uint16Array | Int32Array | Uint32Array |
+  Float32Array | Float64Array | BigInt64Array | BigUint64Array;
 
 export interface PreparedImages {
   data: NativeArray;
@@ -30,6 +36,8 @@ export interface PreparedLabels {
   data: Int32Array | NativeArray;
   /** Number of classes the labels imply: one-hot width, else max + 1 (unknown for a Tensor). */
   impliedClasses: number | undefined;
+  /** Class indices (not one-hot) without a 0 that use every label 1..max: max (they look 1-based). */
+  oneBasedMax?: number;
 }
 
 /** Checks the dataFormat option (undefined: read from the shape). */
@@ -85,20 +93,15 @@ export function prepareLabels(y: LabelsInput, samples: number, name: string): Pr
     }
     return { data: y.handle, impliedClasses: undefined };
   }
-  if (y instanceof Int32Array || Array.isArray(y)) {
-    return indices(Int32Array.from(y as ArrayLike<number>), y as ArrayLike<number>, samples, name);
-  }
+  if (Array.isArray(y)) return indices(y as ArrayLike<number>, samples, name);
+  if (ArrayBuffer.isView(y) && !(y instanceof DataView)) return indices(numbersOf(y as LabelArray), samples, name);
   if (typeof y !== 'object' || y === null || !Array.isArray((y as NdArray).shape) || !ArrayBuffer.isView((y as NdArray).data)) {
     throw new InvalidOptionError(name, 'class indices (NdArray, Int32Array, number[] or Tensor) or a one-hot NdArray (N, C)', y);
   }
   const nd = y as NdArray;
-  if (nd.data instanceof BigInt64Array || nd.data instanceof BigUint64Array) {
-    const values = Array.from(nd.data as ArrayLike<bigint>, (v) => Number(v));
-    return prepareLabels({ dtype: 'float64', shape: nd.shape, data: Float64Array.from(values) }, samples, name);
-  }
-  const values = nd.data as ArrayLike<number>;
+  const values = numbersOf(nd.data as LabelArray);
   if (nd.shape.length === 1 || (nd.shape.length === 2 && nd.shape[1] === 1)) {
-    return indices(new Int32Array(values.length), values, samples, name);
+    return indices(values, samples, name);
   }
   if (nd.shape.length === 2) {
     const [n, c] = nd.shape as [number, number];
@@ -115,20 +118,36 @@ export function prepareLabels(y: LabelsInput, samples: number, name: string): Pr
   throw new InvalidOptionError(`${name}.shape`, '(N) class indices or (N, C) one-hot rows', described(`[${nd.shape.join(', ')}]`));
 }
 
-function indices(out: Int32Array, values: ArrayLike<number>, samples: number, name: string): PreparedLabels {
+// 64-bit integer labels as numbers (exact up to 2^53, far beyond any label allowed).
+function numbersOf(data: LabelArray): ArrayLike<number> {
+  return data instanceof BigInt64Array || data instanceof BigUint64Array ? Float64Array.from(data as ArrayLike<bigint>, (v) => Number(v)) : data;
+}
+
+function indices(values: ArrayLike<number>, samples: number, name: string): PreparedLabels {
   if (values.length !== samples) {
     throw new InvalidOptionError(name, `${samples} labels (one per image)`, described(`${values.length} labels`));
   }
+  const out = new Int32Array(values.length);
   let max = 0;
   for (let i = 0; i < values.length; i++) {
     const v = values[i]!;
     if (!Number.isInteger(v) || v < 0 || v > 1_000_000) {
-      throw new InvalidOptionError(name, 'integral class indices 0..C-1 (shift labels 1..C with labelsToZeroBased)', described(`${v} at index ${i}`));
+      throw new InvalidOptionError(`${name}[${i}]`, 'an integral class index 0..C-1 (shift labels 1..C with labelsToZeroBased)', v);
     }
     out[i] = v;
     if (v > max) max = v;
   }
-  return { data: out, impliedClasses: Math.max(2, max + 1) };
+  return { data: out, impliedClasses: Math.max(2, max + 1), ...(looksOneBased(out, max) ? { oneBasedMax: max } : {}) };
+}
+
+// No 0, and every label from 1 to max present: the notebook's 1..5 style.
+function looksOneBased(labels: Int32Array, max: number): boolean {
+  if (max < 2) return false;
+  const seen = new Uint8Array(max + 1);
+  for (let i = 0; i < labels.length; i++) seen[labels[i]!] = 1;
+  if (seen[0]) return false;
+  for (let c = 1; c <= max; c++) if (!seen[c]) return false;
+  return true;
 }
 
 /** Checks that every label is below numClasses (labels from Tensors are not scanned). */
@@ -137,7 +156,8 @@ export function checkLabelRange(labels: PreparedLabels, numClasses: number, name
   const data = labels.data;
   for (let i = 0; i < data.length; i++) {
     if (data[i]! >= numClasses) {
-      throw new InvalidOptionError(name, `class indices 0..${numClasses - 1}`, described(`${data[i]} at index ${i}`));
+      const hint = labels.oneBasedMax === numClasses ? ' (these labels look 1-based: shift them with labelsToZeroBased)' : '';
+      throw new InvalidOptionError(`${name}[${i}]`, `a class index 0..${numClasses - 1}${hint}`, data[i]);
     }
   }
 }

@@ -13,6 +13,7 @@ import { modelName, type ModelKind } from '../models/describe.js';
 import type { ResolvedLayer } from '../models/layers.js';
 import { resolveLayers } from '../models/resolve.js';
 import { summaryRows } from '../models/summary.js';
+import { kerasMomentum } from '../models/native-spec.js';
 import { parseDevice, selectDevice, type Device } from './device.js';
 import { readCheckpoint, readCheckpointFile } from './checkpoint-file.js';
 import type { History, ModelSummary } from './types.js';
@@ -43,6 +44,8 @@ export interface ModelConfig {
   width: number;
   /** A layers model's layers, every field filled (absent for the presets: describeModel expands them). */
   layers?: ResolvedLayer[];
+  /** 'cnn' and 'resnet': their BatchNorm momentum in Keras's terms (trainModel's batchNormMomentum; default 0.99). */
+  batchNormMomentum?: number;
 }
 
 /** What a checkpoint carries besides the weights: the history and options of the run that made it. */
@@ -91,8 +94,9 @@ export class Model {
   get config(): ModelConfig {
     const handle = this.live();
     if (this.cachedConfig) return this.cachedConfig;
-    const { hasOptimizerState: _unused, layersJson, layers: _native, ...spec } = handle.config();
-    this.cachedConfig = spec.kind === 'layers' ? { ...spec, layers: JSON.parse(layersJson!) as ResolvedLayer[] } : spec;
+    const { hasOptimizerState: _unused, layersJson, layers: _native, bnMomentum, ...spec } = handle.config();
+    this.cachedConfig = spec.kind === 'layers' ? { ...spec, layers: JSON.parse(layersJson!) as ResolvedLayer[] }
+      : { ...spec, batchNormMomentum: kerasMomentum(bnMomentum ?? 0.01) };
     return this.cachedConfig;
   }
 

@@ -34,6 +34,8 @@ export interface NativeModelSpec {
   layers?: NativeLayer[];
   /** Layers models: JSON of the resolved layer description, stored in checkpoints. */
   layersJson?: string;
+  /** 'cnn' and 'resnet': every BatchNorm's momentum in PyTorch's terms (1 - Keras's); absent: 0.01. */
+  bnMomentum?: number;
 }
 
 export interface NativeTrainConfig {
@@ -64,6 +66,10 @@ export interface NativeTrainConfig {
   callbacks: NativeCallback[];
   /** 0: none. */
   timeLimitMs: number;
+  /** validationSplit: the training rows from this index on validate (0: no split). */
+  validationSplitAt: number;
+  /** classWeight as a table by class index (empty: none). */
+  classWeights: number[];
 }
 
 export interface NativeDistributedConfig {
@@ -100,6 +106,8 @@ export interface NativeDataSpec {
   y: NativeArray;
   /** x holds (N, H, W, C): transposed on the worker thread. */
   channelsLast?: boolean;
+  /** Training data only: sampleWeight, one float32 per row (absent: unweighted). */
+  w?: Float32Array;
 }
 
 export interface NativeTrainSpec {

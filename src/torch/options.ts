@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { described, describeValue, InvalidOptionError } from '../errors.js';
 import { resolveAugment, type AugmentOptions } from './augment.js';
 import { resolveCallbacks, type Callback, type EarlyStoppingOptions } from './callbacks.js';
+import { TRAIN_DEFAULTS } from './defaults.js';
 import { parseDevice, type Device } from './device.js';
 import { resolveDistributed, type DistributedOptions, type ResolvedDistributed } from './distributed.js';
 import type { DataFormat, ImagesInput, LabelsInput } from './inputs.js';
@@ -17,6 +18,9 @@ import type { ModelSpec } from '../models/layers.js';
 import type { KernelChoice, NativeTrainConfig } from './native.js';
 import type { BatchLog, EpochLog, TrainControl } from './types.js';
 import type { Model } from './model.js';
+import { resolveDataOptions, type ResolvedDataOptions } from './data-options.js';
+import type { ClassWeight, SampleWeights } from './sample-weights.js';
+import type { TrainWarning } from './warnings.js';
 
 /** 'cnn', 'resnet', { kind: 'resnet', depth } or your own { layers: [...] } (see the layers API). */
 export type ModelChoice = ModelSpec;
@@ -98,6 +102,19 @@ export interface TrainOptions {
    * batchSize is then per rank: the global batch is batchSize * worldSize.
    */
   distributed?: DistributedOptions | 'env' | true;
+  /**
+   * Keras's validation_split: this last fraction of train (taken before any shuffling) becomes the
+   * validation data; 0 < validationSplit < 1, not together with `validation`.
+   */
+  validationSplit?: number;
+  /** Loss weight per class index (training only), multiplied with sampleWeight; see docs/training-data.md. */
+  classWeight?: ClassWeight;
+  /** Loss weight per training image (before validationSplit: the split-off part weights val_loss, as in Keras). */
+  sampleWeight?: SampleWeights;
+  /** 'cnn' and ResNet: every BatchNorm's momentum, Keras's terms. Default 0.99 (a resumed model: its own). */
+  batchNormMomentum?: number;
+  /** Called with each warning (1-based labels, a reduced batch, BatchNorm lag); verbose also prints them to stderr. */
+  onWarning?: (warning: TrainWarning) => void;
 }
 
 export interface ResolvedOptions {
@@ -107,6 +124,7 @@ export interface ResolvedOptions {
   /** Chosen backend still 'auto' here: it depends on the device. */
   distributed?: ResolvedDistributed;
   verbose: 0 | 1 | 2;
+  data: ResolvedDataOptions;
 }
 
 const isInt = (v: unknown, min: number, max = Number.MAX_SAFE_INTEGER): v is number =>
@@ -119,6 +137,7 @@ const KNOWN_OPTIONS = new Set([
   'batchProgressIntervalMs', 'verbose', 'resume', 'distributed', 'kernels',
   'dataFormat', 'augment',
   'callbacks', 'initialEpoch', 'timeLimitMs',
+  'validationSplit', 'classWeight', 'sampleWeight', 'batchNormMomentum', 'onWarning',
 ]);
 
 /** Resolves the model choice; ResNet depth must be 6n+2. */
@@ -128,13 +147,13 @@ export function resolveModel(choice: unknown): ModelChoiceResolved {
 
 function resolveOptimizer(value: unknown, kind: ModelChoiceResolved['kind']): NativeTrainConfig['optimizer'] {
   const given: Partial<OptimizerOptions> =
-    value === undefined ? { name: kind === 'cnn' ? 'sgd' : 'adam' } : typeof value === 'string' ? { name: value as OptimizerName } : (value as OptimizerOptions);
+    value === undefined ? { name: kind === 'cnn' ? TRAIN_DEFAULTS.optimizer.cnn : TRAIN_DEFAULTS.optimizer.other } : typeof value === 'string' ? { name: value as OptimizerName } : (value as OptimizerOptions);
   if (typeof given !== 'object' || given === null || (given.name !== 'sgd' && given.name !== 'adam')) {
     throw new InvalidOptionError('optimizer', "'sgd', 'adam' or { name: 'sgd' | 'adam', learningRate?, ... }", value);
   }
   const out = {
     name: given.name,
-    learningRate: given.learningRate ?? (given.name === 'sgd' ? 0.01 : 0.001),
+    learningRate: given.learningRate ?? TRAIN_DEFAULTS.learningRate[given.name],
     momentum: given.momentum ?? 0,
     nesterov: given.nesterov ?? false,
     beta1: given.beta1 ?? 0.9,
@@ -160,7 +179,7 @@ function resolveOptimizer(value: unknown, kind: ModelChoiceResolved['kind']): Na
  * epoch and `epochs` counts the epochs to add (its meaning before initialEpoch existed).
  */
 function resolveEpochs(options: TrainOptions): { initialEpoch: number; epochs: number } {
-  const given = options.epochs ?? 25;
+  const given = options.epochs ?? TRAIN_DEFAULTS.epochs;
   if (options.initialEpoch !== undefined) {
     const initialEpoch = options.initialEpoch;
     if (!isInt(initialEpoch, 0, 999_999)) throw new InvalidOptionError('initialEpoch', 'an integer >= 0', initialEpoch);
@@ -213,27 +232,28 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
   }
   const model = resolveModel(options.model);
   const { initialEpoch, epochs } = resolveEpochs(options);
-  const batchSize = options.batchSize ?? 128;
+  const batchSize = options.batchSize ?? TRAIN_DEFAULTS.batchSize;
   if (!isInt(batchSize, 1, 1 << 24)) throw new InvalidOptionError('batchSize', 'an integer >= 1', batchSize);
-  const evalBatchSize = options.evalBatchSize ?? 1024;
+  const evalBatchSize = options.evalBatchSize ?? TRAIN_DEFAULTS.evalBatchSize;
   if (!isInt(evalBatchSize, 1, 1 << 24)) throw new InvalidOptionError('evalBatchSize', 'an integer >= 1', evalBatchSize);
   const optimizer = resolveOptimizer(options.optimizer, model.kind);
-  const hasValidation = options.validation !== undefined;
+  const data = resolveDataOptions(options, model.kind);
+  const hasValidation = options.validation !== undefined || data.validationSplit > 0;
   const callbacks = resolveCallbacks(options.callbacks, options.earlyStopping, model.kind, hasValidation);
-  const seed = options.seed ?? 0;
+  const seed = options.seed ?? TRAIN_DEFAULTS.seed;
   if (!isInt(seed, 0, 2 ** 53 - 1)) throw new InvalidOptionError('seed', 'an integer >= 0', seed);
-  const shuffle = options.shuffle ?? true;
+  const shuffle = options.shuffle ?? TRAIN_DEFAULTS.shuffle;
   if (typeof shuffle !== 'boolean') throw new InvalidOptionError('shuffle', 'a boolean', shuffle);
-  const device = parseDevice(options.device ?? 'auto');
+  const device = parseDevice(options.device ?? TRAIN_DEFAULTS.device);
   const threads = options.threads ?? availableParallelism();
   if (!isInt(threads, 1, 4096)) throw new InvalidOptionError('threads', 'an integer >= 1', threads);
-  const kernels = options.kernels ?? 'fused';
+  const kernels = options.kernels ?? TRAIN_DEFAULTS.kernels;
   if (kernels !== 'fused' && kernels !== 'plain') throw new InvalidOptionError('kernels', "'fused' or 'plain'", kernels);
-  const batchProgressIntervalMs = options.batchProgressIntervalMs ?? 100;
+  const batchProgressIntervalMs = options.batchProgressIntervalMs ?? TRAIN_DEFAULTS.batchProgressIntervalMs;
   if (typeof batchProgressIntervalMs !== 'number' || !(batchProgressIntervalMs >= 0)) {
     throw new InvalidOptionError('batchProgressIntervalMs', 'a number >= 0', batchProgressIntervalMs);
   }
-  const verbose = options.verbose ?? 0;
+  const verbose = options.verbose ?? TRAIN_DEFAULTS.verbose;
   if (verbose !== 0 && verbose !== 1 && verbose !== 2) throw new InvalidOptionError('verbose', '0, 1 or 2', verbose);
   for (const key of ['onEpochEnd', 'onBatchEnd'] as const) {
     if (options[key] !== undefined && typeof options[key] !== 'function') throw new InvalidOptionError(key, 'a function', options[key]);
@@ -263,9 +283,13 @@ export function resolveOptions(options: TrainOptions): ResolvedOptions {
       initialEpoch,
       callbacks,
       timeLimitMs: resolveTimeLimit(options.timeLimitMs),
+      // Filled in trainModel once the data is known (sample-weights.ts).
+      validationSplitAt: 0,
+      classWeights: [],
     },
     ...(distributed ? { distributed } : {}),
     verbose,
+    data,
   };
 }
 

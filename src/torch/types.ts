@@ -1,5 +1,8 @@
 /** Plain records that cross from the native layer to TypeScript (no tensors). */
 
+/** Why a run stopped before its last epoch: an EarlyStopping, control.stop() or timeLimitMs. */
+export type StopReason = 'earlyStopping' | 'stop' | 'timeLimit';
+
 /** Per-epoch figures of one training run, Keras's History.history with timings. */
 export interface History {
   /** 1-based epoch numbers. */

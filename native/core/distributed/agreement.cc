@@ -93,7 +93,7 @@ void agree_on_run(Communicator& comm, torch::nn::Module& model, const torch::Ten
       {"batchSize", config.batch_size},
       {"seed", static_cast<int64_t>(config.seed)},
       {"shuffle", config.shuffle ? 1 : 0},
-      {"the optimizer", config.optimizer.name == "adam" ? 1 : 0},
+      {"the optimizer", config.optimizer.kind == OptimizerKind::Adam ? 1 : 0},
       {"the learning rate", bits_of(config.optimizer.learning_rate)},
       {"lrSchedule", schedule_hash(config.epoch_learning_rates)},
       {"initialEpoch", config.initial_epoch},

@@ -130,7 +130,7 @@ std::unique_ptr<Communicator> connect_gloo(const DistributedConfig& c, c10::intr
 // Not exercised on the machines this was written on (no GPU): see docs/distributed.md.
 std::unique_ptr<Communicator> connect_nccl(const DistributedConfig& c, c10::intrusive_ptr<c10d::Store> store,
                                            torch::Device device) {
-  if (!device.is_cuda()) throw Error("ERR_INVALID_OPTION", "distributed.backend 'nccl' needs a CUDA device");
+  check_internal(device.is_cuda(), "distributed.backend 'nccl' on " + device.str() + ", not a CUDA device");
   auto options = c10d::ProcessGroupNCCL::Options::create();
   options->timeout = milliseconds(c.timeout_ms);
   auto group = c10::make_intrusive<c10d::ProcessGroupNCCL>(store, c.rank, c.world_size, options);
@@ -142,24 +142,26 @@ std::unique_ptr<Communicator> connect_nccl(const DistributedConfig& c, c10::intr
 #endif  // TORCHFIT_WITH_C10D
 
 std::unique_ptr<Communicator> connect(const DistributedConfig& c, torch::Device device, const std::atomic<bool>* cancel) {
-  const bool wanted_available = c.backend == "nccl" ? nccl_compiled() : gloo_compiled();
+  const bool nccl = c.backend == DistributedBackend::Nccl;
+  const std::string name = backend_name(c.backend);
+  const bool wanted_available = nccl ? nccl_compiled() : gloo_compiled();
   if (!wanted_available) {
     throw Error("ERR_DISTRIBUTED_UNAVAILABLE",
-                "this build of torchfit has no " + c.backend + " backend" +
-                    (c.backend == "nccl" ? ": NCCL needs a CUDA libtorch with c10d's NCCL headers and nccl.h, then a rebuild"
+                "this build of torchfit has no " + name + " backend" +
+                    (nccl ? ": NCCL needs a CUDA libtorch with c10d's NCCL headers and nccl.h, then a rebuild"
                                          : ": install Gloo's headers (Debian: apt-get install libgloo-dev) and rebuild (npx torchfit build)"));
   }
 #ifdef TORCHFIT_WITH_C10D
   auto store = rendezvous(c, cancel);
   try {
 #ifdef TORCHFIT_WITH_NCCL
-    if (c.backend == "nccl") return connect_nccl(c, store, device);
+    if (nccl) return connect_nccl(c, store, device);
 #endif
 #ifdef TORCHFIT_WITH_GLOO
     return connect_gloo(c, store);
 #endif
   } catch (...) {
-    throw distributed_error(c, "connecting the " + c.backend + " process group", current_cause());
+    throw distributed_error(c, "connecting the " + name + " process group", current_cause());
   }
 #endif
   throw Error("ERR_DISTRIBUTED_UNAVAILABLE", "no distributed backend in this build");

@@ -43,13 +43,10 @@ c10::intrusive_ptr<c10d::Store> open_store(const DistributedConfig& c, Clock::ti
 
 c10::intrusive_ptr<c10d::Store> rendezvous(const DistributedConfig& c, const std::atomic<bool>* cancel) {
   const auto deadline = Clock::now() + milliseconds(c.rendezvous_timeout_ms);
-  auto check_cancel = [&] {
-    if (cancel != nullptr && cancel->load()) throw Cancelled();
-  };
   c10::intrusive_ptr<c10d::Store> store;
   // A store still marked closing belongs to the previous run on this port: wait for the new one.
   for (;;) {
-    check_cancel();
+    check_cancel(cancel);
     store = open_store(c, deadline);
     bool stale = false;
     try {
@@ -74,7 +71,7 @@ c10::intrusive_ptr<c10d::Store> rendezvous(const DistributedConfig& c, const std
     for (int r = 0; r < c.world_size; ++r) keys.push_back(joined_key(r));
     // Polled rather than store->wait(), so that cancellation is seen while waiting.
     while (!store->check(keys)) {
-      check_cancel();
+      check_cancel(cancel);
       if (Clock::now() >= deadline) {
         std::string missing;
         for (int r = 0; r < c.world_size; ++r) {

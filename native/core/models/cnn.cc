@@ -23,6 +23,7 @@ Cnn::Cnn(const ModelConfig& config, at::Generator& gen) : Classifier(config) {
   bn4 = register_module("bn4", KerasBatchNorm(64));
   bn5 = register_module("bn5", KerasBatchNorm(flat));
   fc = register_module("fc", torch::nn::Linear(flat, config.num_classes));
+  set_batch_norm_momentum(*this, config.bn_momentum);
 
   torch::NoGradGuard no_grad;
   for (auto* weight : {&conv1->weight, &conv2->weight, &fc->weight}) glorot_uniform_(*weight, gen);
@@ -38,7 +39,7 @@ torch::Tensor sigmoid_bn_pool(const torch::Tensor& z, KerasBatchNorm& bn, bool f
   if (fused && kernels::sigmoid_bn_pool_applies(z, bn->weight)) {
     bn->count_batch();
     return kernels::sigmoid_bn_pool(z, bn->weight, bn->bias, bn->running_mean, bn->running_var, bn->is_training(),
-                                    kKerasBnMomentum, kKerasBnEpsilon);
+                                    bn->momentum(), kKerasBnEpsilon);
   }
   return F::max_pool2d(bn(torch::sigmoid(z)), F::MaxPool2dFuncOptions(2));
 }
@@ -65,7 +66,7 @@ torch::Tensor Cnn::forward(const torch::Tensor& images) {
   if (fused && kernels::cnn_stem_applies(images, conv1->weight, conv1->bias, /*pad=*/0, bn1->weight)) {
     bn1->count_batch();
     x = kernels::cnn_stem(images, conv1->weight, conv1->bias, /*pad=*/0, bn1->weight, bn1->bias, bn1->running_mean,
-                          bn1->running_var, bn1->is_training(), kKerasBnMomentum, kKerasBnEpsilon);
+                          bn1->running_var, bn1->is_training(), bn1->momentum(), kKerasBnEpsilon);
   } else if (fused && kernels::conv1ch3x3_applies(images, conv1->weight, conv1->bias, /*stride=*/1, /*pad=*/0)) {
     x = sigmoid_bn_pool(kernels::conv1ch3x3(images, conv1->weight, conv1->bias, /*pad=*/0), bn1, fused);
   } else {
@@ -95,7 +96,8 @@ std::vector<LayerInfo> Cnn::layers() const {
   };
   auto bn = [&](std::vector<int64_t> shape) {
     const int64_t ch = shape.back();
-    add("batch_normalization", "BatchNormalization", std::move(shape), 4 * ch, 2 * ch, "momentum 0.99, epsilon 0.001");
+    add("batch_normalization", "BatchNormalization", std::move(shape), 4 * ch, 2 * ch,
+        keras_batch_norm_text(c.bn_momentum, kKerasBnEpsilon));
   };
   add("input_1", "InputLayer", {c.height, c.width, c.channels}, 0, 0, "");
   add("conv2d", "Conv2D", {h1, w1, 32}, 32 * c.channels * 9 + 32, 32 * c.channels * 9 + 32, "32 filters 3x3, valid, sigmoid");

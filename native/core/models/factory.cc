@@ -16,7 +16,7 @@ std::shared_ptr<Classifier> make_classifier(const ModelConfig& config, uint64_t 
     case ModelKind::Layers:
       return std::make_shared<Sequential>(config, gen, seed);
   }
-  throw Error("ERR_INVALID_OPTION", "unknown model kind");
+  internal_error("unknown model kind " + std::to_string(static_cast<int>(config.kind)));
 }
 
 }  // namespace torchfit

@@ -1,5 +1,7 @@
 #include "core/models/keras_batch_norm.h"
 
+#include <cstdio>
+
 #include "core/models/classifier.h"
 
 namespace torchfit {
@@ -26,6 +28,19 @@ torch::Tensor KerasBatchNormImpl::forward(const torch::Tensor& input) {
   // which the trainer already avoids by skipping a trailing single-image batch.
   return torch::batch_norm(input, weight, bias, running_mean, running_var, is_training(), momentum_, epsilon_,
                            /*cudnn_enabled=*/true);
+}
+
+void set_batch_norm_momentum(torch::nn::Module& root, double momentum) {
+  for (const auto& module : root.modules(/*include_self=*/false)) {
+    if (auto* bn = module->as<KerasBatchNormImpl>()) bn->set_momentum(momentum);
+  }
+}
+
+std::string keras_batch_norm_text(double momentum, double epsilon) {
+  char text[64];
+  // 12 significant digits: 1 - 0.01 prints as 0.99, not 0.98999999999999999.
+  std::snprintf(text, sizeof text, "momentum %.12g, epsilon %.12g", 1.0 - momentum, epsilon);
+  return text;
 }
 
 }  // namespace torchfit

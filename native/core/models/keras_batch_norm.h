@@ -2,6 +2,7 @@
 // names, so state_dicts exchange with torch.nn.BatchNorm*d; one module for 1-d and 2-d inputs.
 #pragma once
 
+#include <string>
 #include <torch/nn/module.h>
 
 namespace torchfit {
@@ -16,6 +17,7 @@ class KerasBatchNormImpl : public torch::nn::Module {
   void count_batch();
   int64_t features() const { return features_; }
   double momentum() const { return momentum_; }
+  void set_momentum(double momentum) { momentum_ = momentum; }
   double epsilon() const { return epsilon_; }
 
   torch::Tensor weight, bias, running_mean, running_var, num_batches_tracked;
@@ -25,5 +27,11 @@ class KerasBatchNormImpl : public torch::nn::Module {
   double momentum_, epsilon_;
 };
 TORCH_MODULE(KerasBatchNorm);
+
+// Sets every KerasBatchNorm under `root` to `momentum` (PyTorch's terms): the presets' batchNormMomentum.
+void set_batch_norm_momentum(torch::nn::Module& root, double momentum);
+
+// Keras's momentum (1 - PyTorch's) as the layer tables print it: "momentum 0.99, epsilon 0.001".
+std::string keras_batch_norm_text(double momentum, double epsilon);
 
 }  // namespace torchfit

@@ -60,7 +60,7 @@ torch::Tensor ResNetLayerImpl::forward_engine(const torch::Tensor& input, const 
   if (bn && !bn_folded) {
     bn->count_batch();
     x = kernels::batch_norm_blocked(x, bn->weight, bn->bias, bn->running_mean, bn->running_var, bn->is_training(),
-                                    kKerasBnMomentum, kKerasBnEpsilon, relu_);
+                                    bn->momentum(), kKerasBnEpsilon, relu_);
   } else if (relu_) {
     x = torch::relu(x);
   }
@@ -145,10 +145,8 @@ void ResNetBlockImpl::collect_kernels(std::vector<torch::Tensor>& out) const {
 }
 
 ResNet::ResNet(const ModelConfig& config, at::Generator& gen) : Classifier(config) {
-  if (config.depth < 2 || (config.depth - 2) % 6 != 0) {
-    throw Error("ERR_INVALID_OPTION", "ResNet depth must be 6n+2 (2, 8, 14, 20, 32, 44, ...), got " +
-                                          std::to_string(config.depth));
-  }
+  // TypeScript checks depths (trainModel's option, a checkpoint's model.depth).
+  check_internal(config.depth >= 2 && (config.depth - 2) % 6 == 0, "ResNet depth " + std::to_string(config.depth) + " is not 6n+2");
   const int blocks = (config.depth - 2) / 6;
   blocks_ = blocks;
   // Layers are created in the Keras model's order so a seed draws the same sequence.
@@ -172,6 +170,7 @@ ResNet::ResNet(const ModelConfig& config, at::Generator& gen) : Classifier(confi
   }
   out_channels_ = channels;
   fc = register_module("fc", torch::nn::Linear(channels * h * w, config.num_classes));
+  set_batch_norm_momentum(*this, config.bn_momentum);
   torch::NoGradGuard no_grad;
   he_normal_(fc->weight, gen);
   fc->bias.zero_();
@@ -254,7 +253,7 @@ std::vector<LayerInfo> ResNet::layers() const {
     const int64_t in_ch = shape[2];
     if (batch_norm) {
       last = add("batch_normalization", "BatchNormalization", shape, 4 * in_ch, 2 * in_ch, {last},
-                 "momentum 0.99, epsilon 0.001");
+                 keras_batch_norm_text(c.bn_momentum, kKerasBnEpsilon));
     }
     if (relu) last = add("activation", "Activation", shape, 0, 0, {last}, "relu");
     std::vector<int64_t> out_shape{(shape[0] + stride - 1) / stride, (shape[1] + stride - 1) / stride, filters};

@@ -5,6 +5,7 @@
 #include <torch/nn/modules/conv.h>
 #include <torch/nn/modules/linear.h>
 
+#include "core/device.h"
 #include "core/distributed/data_parallel.h"
 #include "core/init.h"
 
@@ -57,6 +58,18 @@ ProbeResult probe_step(const torch::Tensor& x, const torch::Tensor& y, int num_c
   result.local_gradients = flatten(gradients_of(params));
   if (comm != nullptr) GradientBuckets(params, bucket_bytes).average(*comm);
   result.gradients = flatten(gradients_of(params));
+  return result;
+}
+
+ProbeResult run_probe(const ArrayInput& x_in, const ArrayInput& y_in, int num_classes, uint64_t seed,
+                      const DistributedConfig& distributed, const std::atomic<bool>* cancel) {
+  set_threads(1);
+  const auto x = x_in.materialize(torch::kCPU, torch::kFloat32);
+  const auto y = y_in.materialize(torch::kCPU, torch::kInt64);
+  std::unique_ptr<Communicator> comm;
+  if (distributed.enabled) comm = connect(distributed, torch::kCPU, cancel);
+  auto result = probe_step(x, y, num_classes, seed, comm.get(), distributed.bucket_bytes);
+  if (comm) comm->leave();
   return result;
 }
 
