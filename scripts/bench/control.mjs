@@ -6,12 +6,12 @@
 // which makes the ranks compare their stop flags after every step (one 2-element all-reduce).
 // Variants are interleaved round by round so all see the same load; prints median ms/step,
 // each variant's ratio to its baseline, and the load average.
-//   node scripts/bench-control.mjs [--rounds 5] [--steps 40] [--batch-size 32] [--threads 1]
+//   node scripts/bench/control.mjs [--rounds 5] [--steps 40] [--batch-size 32] [--threads 1]
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 
-import { labelsToZeroBased, loadDataset, trainModel } from '../dist/index.js';
-import { freePort } from '../dist/launch/launcher.js';
+import { labelsToZeroBased, loadDataset, trainModel } from '../../dist/index.js';
+import { freePort } from '../../dist/launch/launcher.js';
 
 const { values } = parseArgs({
   options: {
