@@ -4,7 +4,7 @@
  */
 import type { History, StopReason } from '../torch/types.js';
 import { InvalidOptionError } from '../errors.js';
-import { isStopReason, stopLabel } from './stop-label.js';
+import { checkStopReason, stopLabel } from './stop-label.js';
 import { PALETTE, pngScaleOf, svgSize, svgToPng, vegaLiteToSvg, type Figure, type FigureOptions } from './render.js';
 
 /** One run to draw: its name (the legend entry), its History and where it stopped early. */
@@ -71,9 +71,7 @@ export async function renderTrainingCurves(runs: readonly CurveRun[], options: T
       if (typeof run.stoppedEpoch !== 'number' || !Number.isFinite(run.stoppedEpoch)) {
         throw new InvalidOptionError(`runs[${i}].stoppedEpoch`, 'an epoch number', run.stoppedEpoch);
       }
-      if (run.stopReason !== undefined && !isStopReason(run.stopReason)) {
-        throw new InvalidOptionError(`runs[${i}].stopReason`, "'earlyStopping', 'stop' or 'timeLimit'", run.stopReason);
-      }
+      checkStopReason(`runs[${i}].stopReason`, run.stopReason);
       stops.push({
         run: run.name,
         epoch: run.stoppedEpoch,

@@ -9,7 +9,7 @@ import type { NdArray } from '../data/ndarray.js';
 import { InvalidOptionError, TorchfitError } from '../errors.js';
 import type { History } from '../torch/types.js';
 import { checkSummary } from './summary.js';
-import { isStopReason } from './stop-label.js';
+import { checkStopReason } from './stop-label.js';
 import type { ReportInput, ReportPredictions } from './types.js';
 
 /** Identifies the file; bump the version when the layout changes incompatibly. */
@@ -119,9 +119,7 @@ export function checkReportInput(input: unknown, path = 'input'): asserts input 
     checkSummary(run.summary as never, `${at}.summary`);
     checkHistory(`${at}.history`, run.history);
     if (run.stoppedEpoch !== undefined) num(`${at}.stoppedEpoch`, run.stoppedEpoch, { integer: true, min: 1 });
-    if (run.stopReason !== undefined && !isStopReason(run.stopReason)) {
-      throw new InvalidOptionError(`${at}.stopReason`, "'earlyStopping', 'stop' or 'timeLimit'", run.stopReason);
-    }
+    checkStopReason(`${at}.stopReason`, run.stopReason);
     str(`${at}.device`, run.device);
     const f = run.final;
     if (!isObject(f)) throw new InvalidOptionError(`${at}.final`, '{ train, val, test, heldOut? }', f);

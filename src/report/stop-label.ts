@@ -1,4 +1,5 @@
 /** The words the report uses for why a run stopped before its last epoch (trainModel's stopReason). */
+import { InvalidOptionError } from '../errors.js';
 import type { StopReason } from '../torch/types.js';
 
 const LABELS: Record<StopReason, string> = {
@@ -7,9 +8,11 @@ const LABELS: Record<StopReason, string> = {
   timeLimit: 'time limit reached',
 };
 
-/** Whether `value` is one of trainModel's stop reasons. */
-export function isStopReason(value: unknown): value is StopReason {
-  return typeof value === 'string' && Object.hasOwn(LABELS, value);
+/** Refuses anything but one of trainModel's stop reasons (undefined is allowed: no reason given). */
+export function checkStopReason(option: string, value: unknown): void {
+  if (value !== undefined && !(typeof value === 'string' && Object.hasOwn(LABELS, value))) {
+    throw new InvalidOptionError(option, "'earlyStopping', 'stop' or 'timeLimit'", value);
+  }
 }
 
 /** A short label; a stop without a reason is an early stop, as before stopReason existed. */

@@ -30,6 +30,8 @@ export interface TrainPlan {
   runOptions: Record<string, unknown>;
   /** What Model.config reports for the model this call trains (checkpoint files store it). */
   modelConfig: object;
+  /** The model `resume` names, checked: trained further in place. */
+  resume?: Model;
   /** A resumed model's earlier epochs up to where this call starts. */
   historyBefore?: History;
   /** The presets' BatchNorm momentum in Keras's terms, or a layers model's slowest one; undefined without BatchNorm. */
@@ -117,6 +119,7 @@ export function planTraining(options: TrainOptions): TrainPlan {
       ...(resolved.model.kind !== 'layers' ? { batchNormMomentum: presetMomentum } : {}),
     },
     modelConfig: resume ? resume.config : configOf(modelSpec),
+    ...(resume ? { resume } : {}),
     ...(historyBefore ? { historyBefore } : {}),
     batchNormMomentum: modelSpec.kind === 'layers' ? largestLayerMomentum(modelSpec.layers ?? []) : presetMomentum,
     warnings,

@@ -148,10 +148,10 @@ export async function trainModel(options: TrainOptions): Promise<TrainResult> {
   const own = historyFrom(outcome.history);
   const history = plan.historyBefore ? concatHistory(plan.historyBefore, own) : own;
   let model: Model;
-  if (options.resume instanceof Model) {
+  if (plan.resume) {
     // Same native model, trained further: keep the caller's handle, extend its metadata.
     outcome.model.dispose();
-    model = options.resume;
+    model = plan.resume;
   } else {
     model = Model.fromNative(outcome.model);
   }
