@@ -164,10 +164,16 @@ async function train(argv: string[]): Promise<number> {
     ...(images ? { images } : {}),
     heldOut: values.heldout ?? join('data', 'fashion_mnist_dataset_test.npy'),
     models: model === 'both' ? ['cnn', 'resnet'] : [model as 'cnn' | 'resnet'],
-    ...defined({ depth: given(values.depth), epochs, batchSize }),
+    // Undefined where not given: the notebook runner leaves those to trainModel's defaults.
+    depth: given(values.depth),
+    epochs,
+    batchSize,
     ...(values.optimizer !== undefined ? { optimizer: values.optimizer as 'sgd' } : {}),
     ...(values.lr !== undefined ? { learningRate: given(values.lr) } : {}),
-    ...defined({ patience: given(values.patience), seed: given(values.seed), threads: given(values.threads), kernels: values.kernels as 'fused' | undefined }),
+    patience: given(values.patience),
+    seed: given(values.seed),
+    threads: given(values.threads),
+    kernels: values.kernels as 'fused' | undefined,
     ...(distributed ? { device: deviceForRank(device ?? TRAIN_DEFAULTS.device) as 'auto' } : device !== undefined ? { device: device as 'auto' } : {}),
     out,
     ...(limit !== undefined ? { limit } : {}),
@@ -184,11 +190,6 @@ async function train(argv: string[]): Promise<number> {
   }
   console.log(`\nReport: ${result.html}\nResults: ${result.json}\nModels: ${result.dir}/*.pt`);
   return 0;
-}
-
-/** The options the user gave, without the ones left out (the library fills those). */
-function defined<T extends Record<string, unknown>>(values: T): Partial<T> {
-  return Object.fromEntries(Object.entries(values).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
 
 /** The settings --quick chose (flags given win), printed before it starts. */
