@@ -43,8 +43,10 @@ test('the momentum reaches the model: config, summary, fused and plain kernels a
   // Training figures do not depend on the momentum (batch statistics); validation does (moving statistics).
   t.deepEqual(fused.history.loss, keras.history.loss);
   const relative = (a, b) => Math.abs(a - b) / Math.abs(b);
-  // The fused kernels round differently (float32); 64 steps amplify it to a few 1e-4 at most.
-  t.true(relative(fused.history.valLoss[1], plain.history.valLoss[1]) < 2e-3, `fused ${fused.history.valLoss[1]} vs plain ${plain.history.valLoss[1]}`);
+  // The fused kernels round differently (float32; conv2's forward and input gradient run
+  // Winograd, whose tiles round at a few 1e-6 of their scale); 64 steps amplify that to a few
+  // 1e-3 (2.7e-3 measured) against the 5e-2 that separates momentum 0.9 from 0.99 below.
+  t.true(relative(fused.history.valLoss[1], plain.history.valLoss[1]) < 5e-3, `fused ${fused.history.valLoss[1]} vs plain ${plain.history.valLoss[1]}`);
   t.true(relative(fused.history.valLoss[1], keras.history.valLoss[1]) > 0.05, `0.9: ${fused.history.valLoss[1]}, 0.99: ${keras.history.valLoss[1]}`);
   // 64 steps: with 0.9 the moving statistics have settled, with 0.99 not.
   t.true(fused.history.valAccuracy[1] > keras.history.valAccuracy[1] + 0.2, `${fused.history.valAccuracy[1]} vs ${keras.history.valAccuracy[1]}`);

@@ -80,6 +80,72 @@ for (const isa of ['AVX2', 'SSE41']) {
   });
 }
 
+// Which kernels oneDNN ran, from its own log (ONEDNN_VERBOSE=1 prints one line per
+// execution: ...,convolution,<implementation>,<pass>,...,<problem>,<ms>).
+const convKernelsRun = (spec) => {
+  const script = `import { native } from '../dist/torch/native.js'; native()._compareKernels(${JSON.stringify({ ...spec, seed: 5, threads: 1 })});`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: here, env: { ...process.env, ONEDNN_VERBOSE: '1', DNNL_VERBOSE: '1' }, encoding: 'utf8', maxBuffer: 64 << 20,
+  });
+  const runs = new Set();
+  for (const line of child.stdout.split('\n')) {
+    const f = line.split(',');
+    // Ours only: libtorch's reference path runs oneDNN too, on an input it padded itself
+    // ('same'), where ours pads inside the primitive (the problem reads ih<height>).
+    if (f[0] === 'onednn_verbose' && f[1] === 'exec' && f[3] === 'convolution' && line.includes(`_ih${spec.height}oh`)) {
+      runs.add(`${f[5]} ${f[4]}`);
+    }
+  }
+  return { status: child.status, stderr: child.stderr, runs: [...runs].sort() };
+};
+const avx512 = engine.includes('avx512');
+testIf(engineOn && avx512, `oneDNN's Winograd kernels are AVX-512 only; engine: ${engine}`)(
+  'Winograd runs where it was measured to pay: oneDNN\'s for every pass of small 64-channel problems and the weight gradient at 16, ours for the forward and input gradient of large ones', (t) => {
+    const wide = convKernelsRun({ op: 'conv_blocked', batch: 2, channels: 64, outChannels: 64, height: 7, width: 7 });
+    t.is(wide.status, 0, wide.stderr);
+    for (const pass of ['forward_training', 'backward_data', 'backward_weights']) {
+      t.true(wide.runs.includes(`${pass} jit_wino_4x3:avx512_core`), `${pass}: ${wide.runs.join('; ')}`);
+    }
+    const narrow = convKernelsRun({ op: 'conv_blocked', batch: 2, channels: 16, outChannels: 16, height: 14, width: 14 });
+    t.is(narrow.status, 0, narrow.stderr);
+    t.true(narrow.runs.includes('backward_weights jit_wino_4x3:avx512_core'), narrow.runs.join('; '));
+    t.false(narrow.runs.some((r) => r.startsWith('forward_training jit_wino') || r.startsWith('backward_data jit_wino')), narrow.runs.join('; '));
+    // 64 tiles and more: the forward and the input gradient leave oneDNN for our own loop.
+    const large = convKernelsRun({ op: 'conv_blocked', batch: 16, channels: 64, outChannels: 64, height: 7, width: 7 });
+    t.is(large.status, 0, large.stderr);
+    t.true(large.runs.includes('backward_weights jit_wino_4x3:avx512_core'), large.runs.join('; '));
+    t.false(large.runs.some((r) => r.startsWith('forward_training') || r.startsWith('backward_data')), large.runs.join('; '));
+  });
+
+// A layers model whose convolutions include shapes oneDNN serves only with its reference code
+// on some CPUs (a blocked 3-channel input, a 5x5 stride-2 kernel): models must leave those to
+// libtorch. Our primitives are the ones with a user scratchpad in oneDNN's log.
+test('no convolution of ours runs oneDNN\'s reference code (a layers model with odd channel counts and kernels)', (t) => {
+  if (!engineOn) return t.pass(`nothing to check: convolution engine ${engine}`);
+  const layers = [
+    { type: 'conv2d', filters: 16, kernelSize: 3, padding: 'same', activation: 'relu' },
+    { type: 'conv2d', filters: 3, kernelSize: 3, activation: 'relu' },
+    { type: 'conv2d', filters: 5, kernelSize: 3, activation: 'relu' },
+    { type: 'conv2d', filters: 16, kernelSize: 5, strides: 2, padding: 'same' },
+    { type: 'flatten' },
+    { type: 'dense', units: 5, activation: 'softmax' },
+  ];
+  const script = `
+    import { native } from '../dist/torch/native.js';
+    import { resolveModelChoice } from '../dist/models/describe.js';
+    import { nativeModelSpec } from '../dist/models/native-spec.js';
+    const spec = nativeModelSpec(resolveModelChoice({ layers: ${JSON.stringify(layers)} }), 5, [3, 20, 20]);
+    native()._profileStep(spec, { optimizer: 'sgd', learningRate: 0.01, batchSize: 4, threads: 1, kernels: 'fused', warmup: 0, steps: 1 });`;
+  const child = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: here, env: { ...process.env, ONEDNN_VERBOSE: '1', DNNL_VERBOSE: '1' }, encoding: 'utf8', maxBuffer: 64 << 20,
+  });
+  t.is(child.status, 0, child.stderr);
+  const ours = child.stdout.split('\n').filter((l) => l.startsWith('onednn_verbose,exec,') && l.includes(',convolution,') && l.includes('attr-scratchpad:user'));
+  t.true(ours.length > 0, 'the engine ran some of the convolutions');
+  const slow = ours.filter((l) => l.split(',')[4].includes('ref'));
+  t.deepEqual(slow, []);
+});
+
 const resnet = (depth) => ({ kind: 'resnet', depth, numClasses: 5, channels: 1, height: 28, width: 28 });
 const opsOf = (depth, kernels) => new Map(binding._profileStep(resnet(depth), {
   optimizer: 'adam', learningRate: 0.001, batchSize: 4, threads: 1, kernels, warmup: 0, steps: 1,
@@ -97,8 +163,11 @@ withEngine('the engine runs the ResNet blocks with kernels: fused, and not with 
   // hand each other pre-masked gradients: only the last one runs its own ReLU backward.
   t.is(fused.get('torchfit::residual_block_blocked'), 3);
   t.is(fused.get('torchfit::residual_block_blocked_backward'), 3);
-  t.is(fused.get('torchfit::conv2d_blocked'), 8);
-  t.is(fused.get('torchfit::conv_backward_data'), 8);
+  // At batch 4 one of them, 32->32 on 14x14 (64 tiles), runs our own Winograd loop.
+  t.is(fused.get('torchfit::conv2d_blocked'), 7);
+  t.is(fused.get('torchfit::winograd_forward'), 1);
+  t.is(fused.get('torchfit::conv_backward_data'), 7);
+  t.is(fused.get('torchfit::winograd_backward_data'), 1);
   t.is(fused.get('torchfit::conv_backward_weights'), 8);
   t.is(fused.get('torchfit::batch_norm_blocked'), 6);
   t.is(fused.get('torchfit::batch_norm_blocked_backward'), 6);

@@ -98,14 +98,16 @@ for (const isa of isas) {
         assertAsAccurate(t, diffs, name);
       });
     }
-    for (const { name, ...spec } of poolCases) {
-      test(`sigmoid_bn_pool [${isa}, ${threads} thread(s)]: ${name}`, (t) => {
-        const diffs = binding._compareKernels({ op: 'sigmoid_bn_pool', ...spec, seed: 11, threads, isa });
-        const expected = spec.training === false ? ['output', 'running_mean', 'running_var']
-          : ['output', 'running_mean', 'running_var', 'grad_input', 'grad_gamma', 'grad_beta'];
-        t.deepEqual(diffs.map((d) => d.name), expected);
-        assertAsAccurate(t, diffs, name);
-      });
+    for (const op of ['sigmoid_bn_pool', 'relu_bn_pool']) {
+      for (const { name, ...spec } of poolCases) {
+        test(`${op} [${isa}, ${threads} thread(s)]: ${name}`, (t) => {
+          const diffs = binding._compareKernels({ op, ...spec, seed: 11, threads, isa });
+          const expected = spec.training === false ? ['output', 'running_mean', 'running_var']
+            : ['output', 'running_mean', 'running_var', 'grad_input', 'grad_gamma', 'grad_beta'];
+          t.deepEqual(diffs.map((d) => d.name), expected);
+          assertAsAccurate(t, diffs, name);
+        });
+      }
     }
   }
 }
@@ -137,7 +139,7 @@ test('the fused kernels really run with kernels: fused, and not with plain', (t)
     optimizer: 'sgd', learningRate: 0.01, batchSize: 4, threads: 1, kernels, warmup: 0, steps: 1,
   }).ops.map((op) => op.name));
   const cnnFused = opsOf('cnn', 'fused');
-  for (const name of ['torchfit::cnn_stem', 'torchfit::cnn_stem_backward', 'torchfit::sigmoid_bn_pool', 'torchfit::sigmoid_bn_pool_backward']) {
+  for (const name of ['torchfit::cnn_stem', 'torchfit::cnn_stem_backward', 'torchfit::activation_bn_pool', 'torchfit::activation_bn_pool_backward']) {
     t.true(cnnFused.has(name), name);
   }
   t.false(cnnFused.has('aten::max_pool2d_with_indices'));

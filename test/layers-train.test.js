@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import test from 'ava';
 
 import { describeModel, Model, trainModel } from '../dist/index.js';
+import { resolveModelChoice } from '../dist/models/describe.js';
+import { nativeModelSpec } from '../dist/models/native-spec.js';
+import { native } from '../dist/torch/native.js';
 import { realImages, withoutTimings } from './support/data.js';
 
 const cnnTwin = { layers: describeModel('cnn').layers };
@@ -55,6 +58,38 @@ test('a relu CNN of the layers API learns real Fashion-MNIST images', async (t) 
   t.is(summary.totalParams, describeModel(model).totalParams);
   t.is(summary.layers[1].config, '16 filters 3x3, same, relu');
   result.model.dispose();
+});
+
+test("a layers model's conv -> relu -> BatchNorm -> MaxPool(2) runs the fused kernel and trains as libtorch's ops do", async (t) => {
+  const model = {
+    layers: [
+      { type: 'conv2d', filters: 16, kernelSize: 3, activation: 'relu', padding: 'same' },
+      { type: 'batchNormalization' },
+      { type: 'maxPooling2d' },
+      { type: 'conv2d', filters: 32, kernelSize: 3, activation: 'relu' },
+      { type: 'batchNormalization' },
+      { type: 'maxPooling2d' },
+      { type: 'flatten' },
+      { type: 'dense', units: 5, activation: 'softmax' },
+    ],
+  };
+  const spec = nativeModelSpec(resolveModelChoice(model), 5, [1, 28, 28]);
+  const opsOf = (kernels) => new Set(native()._profileStep(spec, {
+    optimizer: 'sgd', learningRate: 0.01, batchSize: 8, threads: 1, kernels, warmup: 0, steps: 1,
+  }).ops.map((op) => op.name));
+  const fused = opsOf('fused');
+  t.true(fused.has('torchfit::activation_bn_pool') && fused.has('torchfit::activation_bn_pool_backward'), [...fused].join(', '));
+  t.false(fused.has('aten::max_pool2d_with_indices'));
+  t.true(opsOf('plain').has('aten::max_pool2d_with_indices'));
+  const train = await realImages(512);
+  const run = async (kernels) => {
+    const r = await trainModel({ model, train, epochs: 1, batchSize: 64, seed: 3, threads: 2, kernels, optimizer: 'sgd' });
+    r.model.dispose();
+    return r.history;
+  };
+  const [a, b] = [await run('fused'), await run('plain')];
+  // 8 SGD steps apart only by float32 rounding (the kernels are compared op by op in test/kernels.test.js).
+  t.true(Math.abs(a.loss[0] - b.loss[0]) < 1e-3 * Math.abs(b.loss[0]), `fused ${a.loss[0]}, plain ${b.loss[0]}`);
 });
 
 test('same seed, same history with dropout; another seed differs', async (t) => {

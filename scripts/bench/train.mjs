@@ -4,7 +4,7 @@
 // own process. Prints a table, writes bench-results/bench.json and bench-results/benchmark.md,
 // and with --docs refreshes the table of docs/performance.md between its bench markers.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os, { availableParallelism, cpus, tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +49,9 @@ function run(label, command, args) {
 }
 
 mkdirSync(values.out, { recursive: true });
+// Each invocation's own scratch folder: two benchmarks at once must not read each other's runs.
+const scratch = mkdtempSync(join(tmpdir(), 'torchfit-bench-'));
+process.on('exit', () => rmSync(scratch, { recursive: true, force: true }));
 const common = ['--epochs', values.epochs, '--device', values.device, '--threads', values.threads, '--depth', values.depth,
   ...(values.limit ? ['--limit', values.limit] : [])];
 const loadBefore = os.loadavg()[0];
@@ -65,8 +68,8 @@ for (const model of values.models.split(',')) {
   const oursRuns = [];
   const pyRuns = [];
   for (let i = 0; i < repeat; i += 1) {
-    const oursJson = join(tmpdir(), `torchfit-bench-ours-${model}.json`);
-    const pyJson = join(tmpdir(), `torchfit-bench-py-${model}.json`);
+    const oursJson = join(scratch, `ours-${model}-${i}.json`);
+    const pyJson = join(scratch, `py-${model}-${i}.json`);
     const tag = repeat > 1 ? ` run ${i + 1}/${repeat}` : '';
     run(`ours (${model})${tag}`, process.execPath, [join(root, 'scripts', 'bench', 'train-ours.mjs'), '--model', model, ...common, '--kernels', values.kernels, '--json', oursJson]);
     run(`python (${model})${tag}`, values.python, [join(root, 'reference', 'notebook_port.py'), '--models', model, ...common, '--quiet', '--json', pyJson]);
@@ -81,7 +84,7 @@ for (const model of values.models.split(',')) {
 
 // Dataset load: ours against np.load, from the data layer's own benchmark.
 let load;
-const loadJson = join(tmpdir(), 'torchfit-bench-load.json');
+const loadJson = join(scratch, 'load.json');
 if (existsSync(join(root, 'scripts', 'bench', 'load.mjs'))) {
   run('dataset load', process.execPath, [join(root, 'scripts', 'bench', 'load.mjs'), '--json', loadJson]);
   load = JSON.parse(readFileSync(loadJson, 'utf8'));
@@ -110,6 +113,13 @@ for (const { model, ours, py, o, p } of rows) {
   const pS = steady(p.history.seconds);
   const samples = (o.steps_per_epoch * Number(128));
   lines.push(`| ${name} | ms/step | ${num(oMs)} | ${num(pMs)} | ${ratio(oMs, pMs)} | ${k.msPerStep} |`);
+  if (ours.runs.length > 1) {
+    // Each interleaved pair on its own, so the table shows how far a shared machine's slow
+    // spells moved the figures, beside the pooled medians above.
+    const pairs = ours.runs.map((r, i) => [steady(r.models[model].history.ms_per_step), steady(py.runs[i].models[model].history.ms_per_step)]);
+    const each = pairs.map(([a, b]) => `${num(a)} / ${num(b)} (${ratio(a, b)})`).join('; ');
+    lines.push(`| ${name} | ms/step of each pair, ours / Python | ${each} | | median ${num(median(pairs.map(([a, b]) => a / b)), 2)} | |`);
+  }
   lines.push(`| ${name} | s/epoch (with validation) | ${num(oS, 2)} | ${num(pS, 2)} | ${ratio(oS, pS)} | ${k.secondsPerEpoch} |`);
   lines.push(`| ${name} | samples/s | ${num(samples / (oMs * o.steps_per_epoch / 1000), 0)} | ${num(samples / (pMs * p.steps_per_epoch / 1000), 0)} | ${ratio(pMs, oMs)} | |`);
   lines.push(`| ${name} | peak RSS (MB) | ${num(ours.peak_rss_mb, 0)} | ${num(py.peak_rss_mb, 0)} | ${ratio(ours.peak_rss_mb, py.peak_rss_mb)} | |`);

@@ -1,5 +1,5 @@
 // The BatchNorm arithmetic shared by the two sigmoid -> BatchNorm -> max-pool Functions
-// (sigmoid_bn_pool.cc after any conv, cnn_stem.cc fused with the 1-channel conv): batch
+// (activation_bn_pool.cc after any conv, cnn_stem.cc fused with the 1-channel conv): batch
 // statistics from per-plane sums, running statistics as torch::batch_norm updates them, the
 // pooled output, and the gradients of gamma and beta with the coefficients of the input's.
 #pragma once

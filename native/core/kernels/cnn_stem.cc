@@ -9,7 +9,7 @@
 #include "core/kernels/conv1ch.h"
 #include "core/kernels/buffer_pool.h"
 #include "core/kernels/kernel_table.h"
-#include "core/kernels/sigmoid_bn_pool.h"
+#include "core/kernels/activation_bn_pool.h"
 
 namespace torchfit::kernels {
 namespace {
@@ -168,8 +168,8 @@ torch::Tensor cnn_stem(const torch::Tensor& x, const torch::Tensor& conv_weight,
                         bn_bias.requires_grad());
     if (!graph) return stem_inference(x.contiguous(), conv_weight.contiguous(), conv_bias.contiguous(), pad,
                                       bn_weight.contiguous(), bn_bias.contiguous(), running_mean, running_var, eps);
-    return sigmoid_bn_pool(conv1ch3x3(x, conv_weight, conv_bias, pad), bn_weight, bn_bias, running_mean, running_var,
-                           false, momentum, eps);
+    return activation_bn_pool(conv1ch3x3(x, conv_weight, conv_bias, pad), PoolActivation::sigmoid, bn_weight, bn_bias,
+                              running_mean, running_var, false, momentum, eps);
   }
   return CnnStem::apply(x.contiguous(), conv_weight.contiguous(), conv_bias.contiguous(), bn_weight.contiguous(),
                         bn_bias.contiguous(), running_mean, running_var, pad, momentum, eps);

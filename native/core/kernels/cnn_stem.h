@@ -2,7 +2,7 @@
 // channel) -> sigmoid -> BatchNormalization -> MaxPooling2D(2). The conv's output never
 // exists as a tensor: each channel plane is convolved, squashed, measured and pooled while
 // it is in cache, and the backward turns the pooled gradient straight into the conv's weight
-// and bias gradients. Same semantics as conv1ch3x3 followed by sigmoid_bn_pool (see there);
+// and bias gradients. Same semantics as conv1ch3x3 followed by activation_bn_pool with the sigmoid (see there);
 // the images must not require grad (they never do in training: use those two otherwise).
 #pragma once
 

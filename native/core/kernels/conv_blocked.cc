@@ -27,24 +27,27 @@ std::pair<torch::Tensor, torch::Tensor> fold_batch_norm(const torch::Tensor& wei
 
 namespace {
 
-bool shape_ok(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias, const ConvGeometry2d& g) {
+// The weight, bias and geometry, for an input of h x w pixels: what every path checks.
+bool params_ok(const torch::Tensor& weight, const torch::Tensor& bias, const ConvGeometry2d& g, int64_t h, int64_t w) {
   if (!engine_available() || !weight.defined() || weight.dim() != 4 || weight.scalar_type() != torch::kFloat32 ||
-      !weight.device().is_cpu() || !x.defined() || !x.device().is_cpu() || x.scalar_type() != torch::kFloat32) {
+      !weight.device().is_cpu()) {
     return false;
   }
   if (bias.defined() && (bias.dim() != 1 || bias.size(0) != weight.size(0) || bias.scalar_type() != torch::kFloat32)) {
     return false;
   }
-  const int64_t in_channels = weight.size(1);
-  const bool layout_ok = x.dim() == 5 ? is_blocked(x) && x.size(1) == (in_channels + engine_block() - 1) / engine_block()
-                                      : x.dim() == 4 && x.size(1) == in_channels &&
-                                            !(torch::GradMode::is_enabled() && x.requires_grad());
-  if (!layout_ok || x.size(0) < 1 || g.stride < 1 || g.pad_top < 0 || g.pad_bottom < 0 || g.pad_left < 0 ||
-      g.pad_right < 0) {
+  if (g.stride < 1 || g.pad_top < 0 || g.pad_bottom < 0 || g.pad_left < 0 || g.pad_right < 0) return false;
+  return h + g.pad_top + g.pad_bottom >= weight.size(2) && w + g.pad_left + g.pad_right >= weight.size(3);
+}
+
+bool shape_ok(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias, const ConvGeometry2d& g) {
+  if (!x.defined() || !x.device().is_cpu() || x.scalar_type() != torch::kFloat32 || x.dim() < 4 || x.size(0) < 1 ||
+      !params_ok(weight, bias, g, x.size(2), x.size(3))) {
     return false;
   }
-  const int64_t h = x.size(2) + g.pad_top + g.pad_bottom, w = x.size(3) + g.pad_left + g.pad_right;
-  return h >= weight.size(2) && w >= weight.size(3);
+  const int64_t in_channels = weight.size(1);
+  return x.dim() == 5 ? is_blocked(x) && x.size(1) == (in_channels + engine_block() - 1) / engine_block()
+                      : x.dim() == 4 && x.size(1) == in_channels && !(torch::GradMode::is_enabled() && x.requires_grad());
 }
 
 #if defined(TORCHFIT_WITH_DNNL)
@@ -96,14 +99,45 @@ class Conv2dBlocked : public torch::autograd::Function<Conv2dBlocked> {
 
 }  // namespace
 
+bool conv2d_blocked_valid(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                          const ConvGeometry2d& g) {
+  return shape_ok(x, weight, bias, g);
+}
+
 bool conv2d_blocked_applies(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                             const ConvGeometry2d& g) {
-  return shape_ok(x, weight, bias, g);
+#if defined(TORCHFIT_WITH_DNNL)
+  return shape_ok(x, weight, bias, g) &&
+         conv_ops::has_compiled_kernels(conv_ops::Problem(x, weight, bias.defined(), g, false));
+#else
+  return false;
+#endif
+}
+
+torch::Tensor conv2d_nchw_via_engine(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                                     const ConvGeometry2d& g) {
+  if (!engine_available() || x.dim() != 4 || !x.device().is_cpu() || x.scalar_type() != torch::kFloat32) return {};
+  if (!x.requires_grad() && x.size(1) < engine_block()) {  // images: oneDNN's first-layer kernels read NCHW
+    if (!conv2d_blocked_applies(x, weight, bias, g)) return {};
+    return from_blocked(conv2d_blocked(x, weight, bias, g), weight.size(0));
+  }
+#if defined(TORCHFIT_WITH_DNNL)
+  // Asked from the dimensions before the reorder into the blocked layout, which a layer the
+  // engine refuses would waste.
+  if (x.size(0) < 1 || x.size(1) != weight.size(1) || !params_ok(weight, bias, g, x.size(2), x.size(3)) ||
+      !conv_ops::has_compiled_kernels(
+          conv_ops::Problem(x.size(0), x.size(2), x.size(3), weight, bias.defined(), g, false))) {
+    return {};
+  }
+  return from_blocked(conv2d_blocked(to_blocked(x), weight, bias, g), weight.size(0));
+#else
+  return {};
+#endif
 }
 
 torch::Tensor conv2d_blocked(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                              const ConvGeometry2d& g, const torch::Tensor& residual) {
-  TORCH_CHECK(shape_ok(x, weight, bias, g), "conv2d_blocked: this convolution is not one the engine takes");
+  TORCH_CHECK(shape_ok(x, weight, bias, g), "conv2d_blocked: this convolution is not one the engine can compute");
 #if defined(TORCHFIT_WITH_DNNL)
   const auto xc = x.contiguous(), wc = weight.contiguous();
   const auto bc = bias.defined() ? bias.contiguous() : bias;

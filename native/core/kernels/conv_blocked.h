@@ -16,16 +16,28 @@ struct ConvGeometry2d {
   bool relu = false;  // after the bias and the residual
 };
 
-// Whether conv2d_blocked takes this: the engine available, CPU float32, weight (O, I, kh, kw),
-// bias undefined or (O), x blocked with I channels or, for a first layer on images, NCHW
-// (N, I, H, W) and not requiring a gradient (oneDNN's input gradient into NCHW with few
+// Whether conv2d_blocked can compute this: the engine available, CPU float32, weight (O, I,
+// kh, kw), bias undefined or (O), x blocked with I channels or, for a first layer on images,
+// NCHW (N, I, H, W) and not requiring a gradient (oneDNN's input gradient into NCHW with few
 // channels is its slow reference code), and an output of at least 1x1.
+bool conv2d_blocked_valid(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                          const ConvGeometry2d& g);
+// Whether a model should use it: valid, and oneDNN has compiled kernels for every pass (its
+// reference code, picked e.g. for a blocked 3-channel input, is hundreds of times slower
+// than libtorch's path).
 bool conv2d_blocked_applies(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                             const ConvGeometry2d& g);
 
 // The output is blocked; `residual`, when defined, is blocked with the output's shape.
 torch::Tensor conv2d_blocked(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
                              const ConvGeometry2d& g, const torch::Tensor& residual = {});
+
+// An NCHW layer through the engine, entering its blocked layout and leaving it around this one
+// convolution (for models whose other layers read NCHW); images with fewer channels than a
+// block and no gradient go in as NCHW, where oneDNN has first-layer kernels. Undefined where
+// the engine does not take the layer (conv2d_blocked_applies): the caller runs libtorch's.
+torch::Tensor conv2d_nchw_via_engine(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                                     const ConvGeometry2d& g);
 
 // Inference: a convolution followed by a BatchNorm on running statistics is one convolution,
 // the BatchNorm's scale s = gamma / sqrt(var + eps) multiplied into each output channel's

@@ -4,7 +4,12 @@
 
 #include <ATen/record_function.h>
 
+#include <mutex>
+#include <unordered_map>
+
 #include "core/kernels/buffer_pool.h"
+#include "core/kernels/engine.h"
+#include "core/kernels/winograd.h"
 
 namespace torchfit::kernels::conv_ops {
 namespace {
@@ -28,14 +33,105 @@ torch::Tensor weights_for(const std::string& key, const Problem& p, const torch:
   return out;
 }
 
+// A primitive descriptor for `pass`: Winograd where the rule asks for it and oneDNN has a
+// kernel (F(4x4, 3x3), AVX-512 only in 2.6; it refuses some post-ops), direct otherwise.
+// The cache keeps the outcome per problem, so the choice is made once and never varies.
+template <typename Make>
+auto with_algorithm(const Problem& p, Pass pass, const Make& make) {
+  if (p.winograd_first(pass)) {
+    try {
+      return make(dnnl::algorithm::convolution_winograd);
+    } catch (const dnnl::error&) {
+      // unimplemented here: fall through to direct
+    }
+  }
+  return make(dnnl::algorithm::convolution_direct);
+}
+
 }  // namespace
+
+// Winograd F(4x4, 3x3) multiplies 2.25x less than a direct 3x3 convolution but spends
+// memory passes on its tile transforms; measured per layer of the ResNet (batch 128, 2
+// threads, AVX-512 Xeon, docs/kernels.md), it pays for the weight gradient of every stride-1
+// 3x3 layer with channels in whole 16-lane blocks (16->16 @28: 1.5-1.9 ms against 2.1-2.7
+// direct); for the input gradient only from 64 channels in and out (64->64 @7: 0.9-1.3
+// against 1.2-1.6; 128 channels: about 1.6x faster); for the forward from 32 x 64 channel
+// pairs (the CNN's 32->64 on 13x13, 'valid': 1.0-1.2 against 1.6-3.0), while at 32->32 it
+// was even and at 16->16 up to 1.9x slower than direct. Not for inference: its Winograd
+// kernel wants the weights in a transformed layout whose reorder (1-3 ms for 64x64x3x3)
+// would run on every call.
+bool Problem::winograd_first(Pass pass) const {
+  const bool shape = kh == 3 && kw == 3 && g.stride == 1 && !plain_src && ic % 16 == 0 && oc % 16 == 0;
+  if (!shape || pass == Pass::inference) return false;
+  if (pass == Pass::backward_weights) return true;
+  if (pass == Pass::forward) return ic * oc >= 32 * 64;
+  return ic >= 64 && oc >= 64;
+}
+
+// The engine's own Winograd (winograd.h) against oneDNN's direct kernels, per layer of the
+// ResNet, batch 128, 2 threads, AVX-512 Xeon, weight transform included (docs/kernels.md):
+// 0.64-0.68 of direct at 64->64 on 7x7 (oneDNN's own Winograd: about 0.8), 0.8-0.9 at
+// 32->32 on 14x14, and 1.1-1.3 at 16->16 on 28x28, where the transforms cost as much as the
+// multiplications save. It loses on small problems (under 64 tiles: the weight transform
+// and the threads' start dominate) and where partial tiles waste over a quarter of the work
+// (5x5 outputs compute 8x8). The weight gradient stays with oneDNN's Winograd.
+bool Problem::own_winograd(Pass pass) const {
+  if (pass == Pass::backward_weights) return false;
+  const int64_t lanes = engine_block();
+  const bool shape = kh == 3 && kw == 3 && g.stride == 1 && !plain_src && lanes > 0 && ic % lanes == 0 &&
+                     oc % lanes == 0 && g.pad_top <= 2 && g.pad_left <= 2 && oh >= 1 && ow >= 1;
+  if (!shape || ic < 32 || oc < 32 || !winograd::available()) return false;
+  const int64_t tiles_h = (oh + 3) / 4, tiles_w = (ow + 3) / 4;
+  const bool enough = n * tiles_h * tiles_w >= 64;
+  const bool filled = 4 * oh * ow >= 3 * (16 * tiles_h * tiles_w);  // at least 3/4 of the tiles' pixels
+  return enough && filled;
+}
+
+bool has_compiled_kernels(const Problem& p) {
+  static std::mutex mutex;
+  static auto* known = new std::unordered_map<std::string, bool>();  // never destroyed, as the primitive cache
+  const std::string key = p.key() + "|t" + std::to_string(dn::threads());
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    const auto it = known->find(key);
+    if (it != known->end()) return it->second;
+  }
+  const auto compiled = [](const std::string& impl) { return impl.find("ref") == std::string::npos; };
+  bool ok = false;
+  try {
+    const auto fwd = p.forward_pd(true);
+    const auto direct = dnnl::algorithm::convolution_direct;
+    const dnnl::convolution_backward_weights::primitive_desc weights(
+        dnnl::convolution_backward_weights::desc(direct, p.src(), p.weights_any(), p.bias(), p.dst(), p.strides(),
+                                                 p.pad_l(), p.pad_r()),
+        dn::base_attr(), dn::engine(), fwd);
+    ok = compiled(fwd.impl_info_str()) && compiled(weights.impl_info_str());
+    if (ok && !p.plain_src) {
+      const dnnl::convolution_backward_data::primitive_desc data(
+          dnnl::convolution_backward_data::desc(direct, p.src(), p.weights_any(), p.dst(), p.strides(), p.pad_l(),
+                                                p.pad_r()),
+          dn::base_attr(), dn::engine(), fwd);
+      ok = compiled(data.impl_info_str());
+    }
+  } catch (const dnnl::error&) {
+    ok = false;
+  }
+  std::lock_guard<std::mutex> lock(mutex);
+  known->emplace(key, ok);
+  return ok;
+}
 
 torch::Tensor forward(const Problem& p, const torch::Tensor& x, const torch::Tensor& weight,
                       const torch::Tensor& bias, const torch::Tensor& residual, bool training) {
+  if (p.own_winograd(training ? Pass::forward : Pass::inference)) {
+    return winograd::forward(x, weight, p.has_bias ? bias : torch::Tensor(), p.has_residual ? residual : torch::Tensor(),
+                             p.g.relu, p.oh, p.ow, p.g.pad_top, p.g.pad_left);
+  }
   RECORD_FUNCTION("torchfit::conv2d_blocked", std::vector<c10::IValue>({x}));
   const std::string key = "conv_fwd|" + std::to_string(training) + "|" + p.key();
   const auto entry = dn::cached(key, [&] {
-    const auto pd = p.forward_pd(training);
+    const auto pass = training ? Pass::forward : Pass::inference;
+    const auto pd = with_algorithm(p, pass, [&](dnnl::algorithm a) { return p.forward_pd(training, a); });
     return dn::Entry{dnnl::convolution_forward(pd), pd.scratchpad_desc(), {pd.weights_desc()}};
   });
   auto out = recycled_empty(dn::blocked_shape(p.n, p.oc, p.oh, p.ow));
@@ -72,12 +168,15 @@ torch::Tensor relu_backward(const Problem& p, const torch::Tensor& y, const torc
 
 torch::Tensor backward_data(const Problem& p, const torch::Tensor& weight, const torch::Tensor& dy,
                             at::IntArrayRef x_sizes) {
+  if (p.own_winograd(Pass::backward_data)) return winograd::backward_data(dy, weight, p.ih, p.iw, p.g.pad_top, p.g.pad_left);
   RECORD_FUNCTION("torchfit::conv_backward_data", std::vector<c10::IValue>({dy}));
   const std::string key = "conv_bwd_data|" + p.key();
   const auto entry = dn::cached(key, [&] {
-    const dnnl::convolution_backward_data::desc d(dnnl::algorithm::convolution_direct, p.src(), p.weights_any(), p.dst(),
-                                                  p.strides(), p.pad_l(), p.pad_r());
-    const dnnl::convolution_backward_data::primitive_desc pd(d, dn::base_attr(), dn::engine(), p.forward_pd(true));
+    const auto pd = with_algorithm(p, Pass::backward_data, [&](dnnl::algorithm a) {
+      const dnnl::convolution_backward_data::desc d(a, p.src(), p.weights_any(), p.dst(), p.strides(), p.pad_l(),
+                                                    p.pad_r());
+      return dnnl::convolution_backward_data::primitive_desc(d, dn::base_attr(), dn::engine(), p.forward_pd(true));
+    });
     return dn::Entry{dnnl::convolution_backward_data(pd), pd.scratchpad_desc(), {pd.weights_desc()}};
   });
   auto dx = recycled_empty(x_sizes);
@@ -93,9 +192,11 @@ std::pair<torch::Tensor, torch::Tensor> backward_weights(const Problem& p, const
   RECORD_FUNCTION("torchfit::conv_backward_weights", std::vector<c10::IValue>({dy}));
   const std::string key = "conv_bwd_weights|" + p.key();
   const auto entry = dn::cached(key, [&] {
-    const dnnl::convolution_backward_weights::desc d(dnnl::algorithm::convolution_direct, p.src(), p.weights_any(),
-                                                     p.bias(), p.dst(), p.strides(), p.pad_l(), p.pad_r());
-    const dnnl::convolution_backward_weights::primitive_desc pd(d, dn::base_attr(), dn::engine(), p.forward_pd(true));
+    const auto pd = with_algorithm(p, Pass::backward_weights, [&](dnnl::algorithm a) {
+      const dnnl::convolution_backward_weights::desc d(a, p.src(), p.weights_any(), p.bias(), p.dst(), p.strides(),
+                                                       p.pad_l(), p.pad_r());
+      return dnnl::convolution_backward_weights::primitive_desc(d, dn::base_attr(), dn::engine(), p.forward_pd(true));
+    });
     return dn::Entry{dnnl::convolution_backward_weights(pd), pd.scratchpad_desc(), {pd.diff_weights_desc()}};
   });
   const auto& wanted = entry->extra[0];

@@ -19,6 +19,8 @@ inline int64_t out_size(int64_t in, int64_t kernel, int64_t stride, int64_t befo
   return (in + before + after - kernel) / stride + 1;
 }
 
+enum class Pass { inference, forward, backward_data, backward_weights };
+
 // One convolution problem: every dimension, and the descriptors oneDNN is asked about.
 struct Problem {
   int64_t n, ic, ih, iw, oc, oh, ow, kh, kw;
@@ -28,6 +30,14 @@ struct Problem {
   Problem(const torch::Tensor& x, const torch::Tensor& weight, bool bias, const ConvGeometry2d& geo, bool residual)
       : n(x.size(0)), ic(weight.size(1)), ih(x.size(2)), iw(x.size(3)), oc(weight.size(0)), kh(weight.size(2)),
         kw(weight.size(3)), g(geo), plain_src(x.dim() == 4), has_bias(bias), has_residual(residual) {
+    oh = out_size(ih, kh, g.stride, g.pad_top, g.pad_bottom);
+    ow = out_size(iw, kw, g.stride, g.pad_left, g.pad_right);
+  }
+  // A blocked input of n images of h x w, before any tensor exists (a model's checks).
+  Problem(int64_t n_, int64_t h, int64_t w, const torch::Tensor& weight, bool bias, const ConvGeometry2d& geo,
+          bool residual)
+      : n(n_), ic(weight.size(1)), ih(h), iw(w), oc(weight.size(0)), kh(weight.size(2)), kw(weight.size(3)), g(geo),
+        plain_src(false), has_bias(bias), has_residual(residual) {
     oh = out_size(ih, kh, g.stride, g.pad_top, g.pad_bottom);
     ow = out_size(iw, kw, g.stride, g.pad_left, g.pad_right);
   }
@@ -55,10 +65,17 @@ struct Problem {
   dn::dims pad_l() const { return {g.pad_top, g.pad_left}; }
   dn::dims pad_r() const { return {g.pad_bottom, g.pad_right}; }
 
-  dnnl::convolution_forward::primitive_desc forward_pd(bool training) const {
+  // Whether `pass` asks oneDNN for Winograd first (see winograd_pays below); direct otherwise,
+  // and direct where this CPU or these post-ops have no Winograd kernel.
+  bool winograd_first(Pass pass) const;
+  // Whether `pass` runs the engine's own Winograd loop (winograd.h) instead of oneDNN.
+  bool own_winograd(Pass pass) const;
+
+  dnnl::convolution_forward::primitive_desc forward_pd(bool training,
+                                                       dnnl::algorithm algorithm = dnnl::algorithm::convolution_direct) const {
     const dnnl::convolution_forward::desc d(
-        training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference,
-        dnnl::algorithm::convolution_direct, src(), weights_any(), bias(), dst(), strides(), pad_l(), pad_r());
+        training ? dnnl::prop_kind::forward_training : dnnl::prop_kind::forward_inference, algorithm, src(),
+        weights_any(), bias(), dst(), strides(), pad_l(), pad_r());
     auto attr = dn::base_attr();
     dnnl::post_ops ops;
     if (has_residual) ops.append_binary(dnnl::algorithm::binary_add, dst());
@@ -68,6 +85,12 @@ struct Problem {
   }
 };
 
+
+// Whether oneDNN has compiled kernels, not its reference code, for every pass this problem
+// trains with (forward, weight gradient, and the input gradient unless the input is NCHW):
+// a blocked input of 3 channels, for one, gets `ref:any`, hundreds of times slower than
+// libtorch. Decided once per problem and thread count.
+bool has_compiled_kernels(const Problem& p);
 
 // out = relu?(conv(x) + bias + residual): blocked, a fresh (recycled) buffer. `training`
 // picks oneDNN's forward_training kernel (the one its backward kernels pair with).

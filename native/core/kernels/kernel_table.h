@@ -1,5 +1,5 @@
 // The hand-written CPU kernels, as plain functions on raw float buffers: one image or one
-// channel plane per call, so the libtorch side (conv1ch.cc, sigmoid_bn_pool.cc) owns the
+// channel plane per call, so the libtorch side (conv1ch.cc, activation_bn_pool.cc) owns the
 // threading, the allocation and the reductions across the batch. Two builds of the same
 // source (kernels_impl.h): AVX2+FMA and portable; kernels() picks one at run time.
 #pragma once
@@ -22,6 +22,9 @@ struct PlaneGeometry {
   int64_t height, width;
 };
 
+// The activation before the BatchNorm and max-pool of activation_pool_plane and its backward.
+enum class PoolActivation : int { sigmoid, relu };
+
 struct KernelTable {
   const char* isa;  // "avx2" or "generic"
 
@@ -35,25 +38,27 @@ struct KernelTable {
   void (*conv_grad_input)(const float* dout, const float* weight, int64_t channels, const ConvGeometry& g,
                           float* scratch, float* dx);
 
-  // One plane: s = sigmoid(z) (z with row stride width, s with plane_stride), its sum and
+  // One plane: s = act(z) (z with row stride width, s with plane_stride), its sum and
   // squared deviations from the plane mean (when sum is not null), and each 2x2 window's
   // winner for a following BatchNorm (scale of sign `sign`) and max-pool: s_at, the winner's
-  // sigmoid, and idx (0..3, row-major in the window, when not null).
-  void (*sigmoid_pool_plane)(const float* z, const PlaneGeometry& g, int sign, float* s, double* sum, double* m2,
-                             float* s_at, uint8_t* idx);
+  // activation, and idx (0..3, row-major in the window, when not null).
+  void (*activation_pool_plane)(const float* z, const PlaneGeometry& g, PoolActivation act, int sign, float* s,
+                                double* sum, double* m2, float* s_at, uint8_t* idx);
   // out[i] = in[i] * a + b.
   void (*scale_shift)(const float* in, int64_t n, float a, float b, float* out);
-  // dz = (a*dy + b*(s - mean) + c) * s * (1 - s), dy being dpooled routed to each window's
-  // winner (0 elsewhere); dy_scratch holds height x plane_stride floats.
-  void (*sigmoid_bn_pool_backward)(const float* s, const float* dpooled, const uint8_t* idx, const PlaneGeometry& g,
-                                   float a, float b, float c, float mean, float* dy_scratch, float* dz);
+  // dz = (a*dy + b*(s - mean) + c) * act'(s): s(1 - s) for the sigmoid, s > 0 for ReLU; dy
+  // being dpooled routed to each window's winner (0 elsewhere); dy_scratch holds height x
+  // plane_stride floats.
+  void (*activation_bn_pool_backward)(const float* s, const float* dpooled, const uint8_t* idx,
+                                      const PlaneGeometry& g, PoolActivation act, float a, float b, float c,
+                                      float mean, float* dy_scratch, float* dz);
   // One image of conv3x3 -> sigmoid -> (BatchNorm, max-pool): for every channel what
-  // conv_forward and then sigmoid_pool_plane compute, without storing z. s, s_at, idx, sums
+  // conv_forward and then activation_pool_plane (sigmoid) compute, without storing z. s, s_at, idx, sums
   // and m2s point at this image's first channel; scratch holds stem_scratch floats.
   void (*stem_forward_image)(const float* x, const float* weight, const float* bias, int64_t channels,
                              const ConvGeometry& g, const int* signs, float* scratch, float* s, double* sums,
                              double* m2s, float* s_at, uint8_t* idx);
-  // Its backward: per channel the dz of sigmoid_bn_pool_backward, never stored, accumulated
+  // Its backward: per channel the dz of activation_bn_pool_backward (sigmoid), never stored, accumulated
   // into dweight (9 per channel) and dbias as conv_grad_weight does.
   void (*stem_backward_image)(const float* x, const float* s, const float* dpooled, const uint8_t* idx,
                               int64_t channels, const ConvGeometry& g, const float* a, const float* b, const float* c,

@@ -51,6 +51,11 @@ inline Vec exp(Vec x) {
 // ATen's form, 1 / (1 + e^-z), to about 2 ulp.
 inline Vec sigmoid(Vec z) { return Vec::reciprocal(Vec::set1(1.0f) + exp(Vec::zero() - z)); }
 
+// max(z, 0) with NaN passed through, as torch::relu.
+inline Vec relu(Vec z) { return Vec::select(Vec::greater(z, Vec::zero()) | Vec::is_nan(z), z, Vec::zero()); }
+
+inline Vec activate(PoolActivation act, Vec z) { return act == PoolActivation::relu ? relu(z) : sigmoid(z); }
+
 // A zero-bordered copy of a rows x cols image: pad zeros above and left, zeros to the end of
 // each `stride`-wide row and over `total_rows` rows.
 inline void pad_copy(const float* src, int64_t rows, int64_t cols, int64_t pad, float* dst, int64_t total_rows,
@@ -202,15 +207,16 @@ void pool_argmax_plane(const float* s, const PlaneGeometry& g, int sign, float* 
   }
 }
 
-void sigmoid_pool_plane(const float* z, const PlaneGeometry& g, int sign, float* s, double* sum, double* m2,
-                        float* s_at, uint8_t* idx) {
+// The winner logic holds for any non-decreasing activation: sigmoid and ReLU both are.
+void activation_pool_plane(const float* z, const PlaneGeometry& g, PoolActivation act, int sign, float* s,
+                           double* sum, double* m2, float* s_at, uint8_t* idx) {
   const int64_t h = g.height, w = g.width, st = stride_of(g);
   for (int64_t i = 0; i < h; ++i) {
-    // The whole stride is written: lanes past the row's end hold sigmoid(0), defined values
+    // The whole stride is written: lanes past the row's end hold act(0), defined values
     // that pooling may read into lanes it never stores; plane_stats never counts them. Two
     // chunks per iteration (the stride is a multiple of 16) give the core independent work.
     for (int64_t j0 = 0; j0 < st; j0 += 16) {
-      const Vec a = sigmoid(load_row(z + i * w, j0, w)), b = sigmoid(load_row(z + i * w, j0 + 8, w));
+      const Vec a = activate(act, load_row(z + i * w, j0, w)), b = activate(act, load_row(z + i * w, j0 + 8, w));
       a.store(s + i * st + j0);
       b.store(s + i * st + j0 + 8);
     }
@@ -246,7 +252,7 @@ void stem_forward_image(const float* x, const float* weight, const float* bias, 
     float* sc = s + c * plane;
     for (int64_t i = 0; i < oh; ++i) {
       // Lanes past the row's end compute on the zero border: finite, never counted or stored.
-      // Two chunks per iteration, as in sigmoid_pool_plane.
+      // Two chunks per iteration, as in activation_pool_plane.
       for (int64_t j0 = 0; j0 < st; j0 += 16) {
         const float* in = scratch + i * xs + j0;
         const Vec a = sigmoid(conv_chunk(k, b, in, xs)), c = sigmoid(conv_chunk(k, b, in + 8, xs));
@@ -272,30 +278,35 @@ void route_pool_gradient(const float* dpooled, const uint8_t* idx, const PlaneGe
   }
 }
 
-// BatchNorm's gradient folded into a*dy + b*(s - mean) + c, then the sigmoid's s(1 - s).
+// BatchNorm's gradient folded into a*dy + b*(s - mean) + c, then the activation's
+// derivative from its output s: the sigmoid's s(1 - s), ReLU's s > 0 (ATen's
+// threshold_backward on the result).
 struct BackwardCoefficients {
   Vec a, b, c, mean;
   BackwardCoefficients(float a_, float b_, float c_, float mean_)
       : a(Vec::set1(a_)), b(Vec::set1(b_)), c(Vec::set1(c_)), mean(Vec::set1(mean_)) {}
-  Vec dz(Vec s, Vec dy) const {
-    const Vec ds = Vec::fmadd(a, dy, Vec::fmadd(b, s - mean, c));
-    return ds * (s * (Vec::set1(1.0f) - s));
+  Vec ds(Vec s, Vec dy) const { return Vec::fmadd(a, dy, Vec::fmadd(b, s - mean, c)); }
+  Vec dz(Vec s, Vec dy) const { return ds(s, dy) * (s * (Vec::set1(1.0f) - s)); }
+  Vec dz(PoolActivation act, Vec s, Vec dy) const {
+    if (act == PoolActivation::relu) return Vec::select(Vec::greater(s, Vec::zero()), ds(s, dy), Vec::zero());
+    return dz(s, dy);
   }
 };
 
-void sigmoid_bn_pool_backward(const float* s, const float* dpooled, const uint8_t* idx, const PlaneGeometry& g,
-                              float a, float b, float c, float mean, float* dy_scratch, float* dz) {
+void activation_bn_pool_backward(const float* s, const float* dpooled, const uint8_t* idx, const PlaneGeometry& g,
+                                 PoolActivation act, float a, float b, float c, float mean, float* dy_scratch,
+                                 float* dz) {
   const int64_t h = g.height, w = g.width, st = stride_of(g);
   route_pool_gradient(dpooled, idx, g, dy_scratch);
   const BackwardCoefficients k(a, b, c, mean);
   for (int64_t i = 0; i < h; ++i) {
     for (int64_t j0 = 0; j0 < w; j0 += 8) {
-      store_row(dz + i * w, j0, w, k.dz(Vec::load(s + i * st + j0), Vec::load(dy_scratch + i * st + j0)));
+      store_row(dz + i * w, j0, w, k.dz(act, Vec::load(s + i * st + j0), Vec::load(dy_scratch + i * st + j0)));
     }
   }
 }
 
-// One image of the first block's backward: dz as in sigmoid_bn_pool_backward, never stored,
+// One image of the first block's backward: dz as in activation_bn_pool_backward (sigmoid), never stored,
 // straight into the conv's weight and bias gradients (as conv_grad_weight accumulates them).
 void stem_backward_image(const float* x, const float* s, const float* dpooled, const uint8_t* idx, int64_t channels,
                          const ConvGeometry& cg, const float* a, const float* b, const float* c, const float* mean,
@@ -418,9 +429,9 @@ const KernelTable kTable = {kIsa,
                             conv_forward,
                             conv_grad_weight,
                             conv_grad_input,
-                            sigmoid_pool_plane,
+                            activation_pool_plane,
                             scale_shift,
-                            sigmoid_bn_pool_backward,
+                            activation_bn_pool_backward,
                             stem_forward_image,
                             stem_backward_image,
                             linear_forward_rows,

@@ -60,7 +60,9 @@ std::pair<int64_t, int64_t> conv_out(int64_t h, int64_t w, const torch::Tensor& 
 }
 
 // Whether one block takes an input of shape s (blocked, s.c channels); s becomes its output's.
-bool block_fits(Shape& s, const ResidualBlockParams& p) {
+// With `compiled`, also whether oneDNN has compiled kernels for each of its convolutions
+// (conv_ops::has_compiled_kernels): what a model asks; the tests' comparisons do without.
+bool block_fits(Shape& s, const ResidualBlockParams& p, bool compiled) {
   if (!weight_ok(p.weight1, p.bias1, s.c, p.g1, s.h, s.w) || !vector_of(p.gamma1, s.c) || !vector_of(p.beta1, s.c) ||
       !float_stats(p.running_mean1, p.running_var1, s.c) || s.n * s.h * s.w < 2) {
     return false;
@@ -81,8 +83,30 @@ bool block_fits(Shape& s, const ResidualBlockParams& p) {
   } else if (out != s.c || h2 != s.h || w2 != s.w) {
     return false;
   }
+  if (h2 < 1 || w2 < 1) return false;
+  if (compiled) {
+    using conv_ops::has_compiled_kernels;
+    if (!has_compiled_kernels(Problem(s.n, s.h, s.w, p.weight1, true, with_relu(p.g1, false), false)) ||
+        !has_compiled_kernels(Problem(s.n, h1, w1, p.weight2, true, with_relu(p.g2, true), true)) ||
+        (p.weight_s.defined() &&
+         !has_compiled_kernels(Problem(s.n, s.h, s.w, p.weight_s, true, with_relu(p.gs, false), false)))) {
+      return false;
+    }
+  }
   s = {s.n, out, h2, w2};
-  return h2 >= 1 && w2 >= 1;
+  return true;
+}
+
+bool chain_fits(const torch::Tensor& x, const std::vector<ResidualBlockParams>& chain, bool compiled) {
+  if (!torch::GradMode::is_enabled() || !is_blocked(x) || chain.empty() || !chain[0].weight1.defined() ||
+      x.size(1) != (chain[0].weight1.size(1) + engine_block() - 1) / engine_block()) {
+    return false;
+  }
+  Shape s{x.size(0), chain[0].weight1.size(1), x.size(2), x.size(3)};
+  for (const auto& p : chain) {
+    if (!block_fits(s, p, compiled)) return false;
+  }
+  return true;
 }
 
 class ResidualBlock : public torch::autograd::Function<ResidualBlock> {
@@ -164,19 +188,15 @@ bool residual_block_blocked_applies(const torch::Tensor& x, const ResidualBlockP
 }
 
 bool residual_blocks_blocked_apply(const torch::Tensor& x, const std::vector<ResidualBlockParams>& chain) {
-  if (!torch::GradMode::is_enabled() || !is_blocked(x) || chain.empty() || !chain[0].weight1.defined() ||
-      x.size(1) != (chain[0].weight1.size(1) + engine_block() - 1) / engine_block()) {
-    return false;
-  }
-  Shape s{x.size(0), chain[0].weight1.size(1), x.size(2), x.size(3)};
-  for (const auto& p : chain) {
-    if (!block_fits(s, p)) return false;
-  }
-  return true;
+  return chain_fits(x, chain, true);
+}
+
+bool residual_block_blocked_valid(const torch::Tensor& x, const ResidualBlockParams& p) {
+  return chain_fits(x, {p}, false);
 }
 
 torch::Tensor residual_block_blocked(const torch::Tensor& x, const ResidualBlockParams& p) {
-  TORCH_CHECK(residual_block_blocked_applies(x, p), "residual_block_blocked: not a block the engine takes");
+  TORCH_CHECK(residual_block_blocked_valid(x, p), "residual_block_blocked: not a block the engine can compute");
   const auto t = tensors_of(p);
   std::vector<torch::Tensor> contiguous;
   for (const auto& v : t) contiguous.push_back(v.contiguous());
@@ -187,6 +207,7 @@ torch::Tensor residual_block_blocked(const torch::Tensor& x, const ResidualBlock
 
 bool residual_block_blocked_applies(const torch::Tensor&, const ResidualBlockParams&) { return false; }
 bool residual_blocks_blocked_apply(const torch::Tensor&, const std::vector<ResidualBlockParams>&) { return false; }
+bool residual_block_blocked_valid(const torch::Tensor&, const ResidualBlockParams&) { return false; }
 torch::Tensor residual_block_blocked(const torch::Tensor&, const ResidualBlockParams&) {
   TORCH_CHECK(false, "residual_block_blocked: built without oneDNN");
 }

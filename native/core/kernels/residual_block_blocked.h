@@ -35,8 +35,11 @@ struct ResidualBlockParams {
 };
 
 // Training with autograd on: x blocked, every BatchNorm and convolution one the engine takes,
-// the block's output and shortcut shapes agreeing, and float32 running statistics.
+// the block's output and shortcut shapes agreeing, float32 running statistics, and compiled
+// oneDNN kernels (not its reference code) for every convolution.
 bool residual_block_blocked_applies(const torch::Tensor& x, const ResidualBlockParams& p);
+// The same without asking about oneDNN's kernels: what residual_block_blocked can compute.
+bool residual_block_blocked_valid(const torch::Tensor& x, const ResidualBlockParams& p);
 
 // The same for a chain of blocks, each feeding the next (what a model checks before it wires
 // them with the mask contract).

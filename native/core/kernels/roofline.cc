@@ -4,6 +4,8 @@
 #include <algorithm>
 #include <chrono>
 #include <torch/torch.h>
+#include <exception>
+#include <thread>
 #include <vector>
 
 #include "core/errors.h"
@@ -129,7 +131,9 @@ PeakResult measure_fma_peak(int threads, double seconds, const std::string& isa)
   return r;
 }
 
-ConvLayerTiming time_conv_layer(const ConvLayerSpec& s) {
+namespace {
+
+ConvLayerTiming time_conv_layer_here(const ConvLayerSpec& s) {
   const int saved_threads = at::get_num_threads();
   if (s.threads > 0) at::set_num_threads(s.threads);
   struct Restore {
@@ -181,6 +185,25 @@ ConvLayerTiming time_conv_layer(const ConvLayerSpec& s) {
     throw Error("ERR_INVALID_OPTION", "time_conv_layer: path must be 'engine' or 'libtorch', got '" + s.path + "'");
   }
   return t;
+}
+
+}  // namespace
+
+ConvLayerTiming time_conv_layer(const ConvLayerSpec& s) {
+  // On a thread of its own, as training runs (and as the step profiler times it): the main
+  // thread's malloc arena and OpenMP team behave differently from a worker's.
+  ConvLayerTiming out;
+  std::exception_ptr error;
+  std::thread worker([&] {
+    try {
+      out = time_conv_layer_here(s);
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  worker.join();
+  if (error) std::rethrow_exception(error);
+  return out;
 }
 
 }  // namespace torchfit::kernels

@@ -6,9 +6,8 @@
 #include "core/kernels/cnn_stem.h"
 #include "core/kernels/conv1ch.h"
 #include "core/kernels/conv_blocked.h"
-#include "core/kernels/engine.h"
 #include "core/kernels/narrow_linear.h"
-#include "core/kernels/sigmoid_bn_pool.h"
+#include "core/kernels/activation_bn_pool.h"
 
 namespace torchfit {
 Cnn::Cnn(const ModelConfig& config, at::Generator& gen) : Classifier(config) {
@@ -36,24 +35,20 @@ namespace {
 // libtorch's ops in the notebook's order.
 torch::Tensor sigmoid_bn_pool(const torch::Tensor& z, KerasBatchNorm& bn, bool fused) {
   namespace F = torch::nn::functional;
-  if (fused && kernels::sigmoid_bn_pool_applies(z, bn->weight)) {
+  if (fused && kernels::activation_bn_pool_applies(z, bn->weight)) {
     bn->count_batch();
-    return kernels::sigmoid_bn_pool(z, bn->weight, bn->bias, bn->running_mean, bn->running_var, bn->is_training(),
-                                    bn->momentum(), kKerasBnEpsilon);
+    return kernels::activation_bn_pool(z, kernels::PoolActivation::sigmoid, bn->weight, bn->bias, bn->running_mean,
+                                       bn->running_var, bn->is_training(), bn->momentum(), kKerasBnEpsilon);
   }
   return F::max_pool2d(bn(torch::sigmoid(z)), F::MaxPool2dFuncOptions(2));
 }
 
-// conv2 (32 -> 64, 3x3 valid) on the convolution engine, entering and leaving its blocked
-// layout around it (the fused sigmoid/BatchNorm/pool kernels read NCHW), or libtorch's conv.
+// conv2 (32 -> 64, 3x3 valid) on the convolution engine (the fused sigmoid/BatchNorm/pool
+// kernels around it read NCHW), or libtorch's conv.
 torch::Tensor conv_valid(const torch::Tensor& x, torch::nn::Conv2d& conv, bool fused) {
-  if (fused && kernels::engine_available() && x.dim() == 4 && x.device().is_cpu() &&
-      x.scalar_type() == torch::kFloat32) {
-    const auto xb = kernels::to_blocked(x);
-    const kernels::ConvGeometry2d valid;
-    if (kernels::conv2d_blocked_applies(xb, conv->weight, conv->bias, valid)) {
-      return kernels::from_blocked(kernels::conv2d_blocked(xb, conv->weight, conv->bias, valid), conv->weight.size(0));
-    }
+  if (fused) {
+    auto out = kernels::conv2d_nchw_via_engine(x, conv->weight, conv->bias, kernels::ConvGeometry2d{});
+    if (out.defined()) return out;
   }
   return conv(x);
 }

@@ -6,8 +6,9 @@
 #include "core/init.h"
 #include "core/kernels/cnn_stem.h"
 #include "core/kernels/conv1ch.h"
+#include "core/kernels/conv_blocked.h"
 #include "core/kernels/narrow_linear.h"
-#include "core/kernels/sigmoid_bn_pool.h"
+#include "core/kernels/activation_bn_pool.h"
 #include "core/models/resnet.h"
 
 namespace torchfit {
@@ -99,6 +100,12 @@ torch::Tensor convolve(const LayerConfig& c, const KernelImpl& k, const torch::T
       kernels::conv1ch3x3_applies(x, k.weight, k.bias, c.stride_h, pad)) {
     return kernels::conv1ch3x3(x, k.weight, k.bias, pad);
   }
+  // The convolution engine (oneDNN's kernels, Winograd where it pays), the same call as the
+  // 'cnn' preset's conv2, so a layers model equal to a preset trains bit for bit like it.
+  if (fused && c.stride_h == c.stride_w) {
+    auto out = kernels::conv2d_nchw_via_engine(x, k.weight, k.bias, {c.stride_h, p[0], p[1], p[2], p[3], false});
+    if (out.defined()) return out;
+  }
   if (p[0] == p[1] && p[2] == p[3]) return torch::conv2d(x, k.weight, k.bias, {c.stride_h, c.stride_w}, {p[0], p[2]});
   // Asymmetric (TensorFlow puts the odd extra row/column at the bottom/right): pad explicitly.
   return torch::conv2d(torch::constant_pad_nd(x, {p[2], p[3], p[0], p[1]}, 0), k.weight, k.bias, {c.stride_h, c.stride_w});
@@ -125,14 +132,17 @@ bool is_pool2x2(const LayerConfig& c) {
          c.padding == Padding::Valid;
 }
 
-// Sigmoid -> BatchNorm -> MaxPool(2) on a conv's output, fused or as libtorch's ops (the CNN's blocks).
-torch::Tensor sigmoid_bn_pool(const torch::Tensor& z, KerasBatchNormImpl& bn, bool fused) {
-  if (fused && kernels::sigmoid_bn_pool_applies(z, bn.weight)) {
+// Sigmoid or ReLU -> BatchNorm -> MaxPool(2) on a conv's output, fused or as libtorch's ops
+// (the CNN's blocks, and the same with ReLU).
+torch::Tensor activation_bn_pool(const torch::Tensor& z, kernels::PoolActivation act, KerasBatchNormImpl& bn,
+                                 bool fused) {
+  if (fused && kernels::activation_bn_pool_applies(z, bn.weight)) {
     bn.count_batch();
-    return kernels::sigmoid_bn_pool(z, bn.weight, bn.bias, bn.running_mean, bn.running_var, bn.is_training(),
-                                    bn.momentum(), bn.epsilon());
+    return kernels::activation_bn_pool(z, act, bn.weight, bn.bias, bn.running_mean, bn.running_var, bn.is_training(),
+                                       bn.momentum(), bn.epsilon());
   }
-  return torch::max_pool2d(bn.forward(torch::sigmoid(z)), {2, 2}, {2, 2});
+  const auto a = act == kernels::PoolActivation::relu ? torch::relu(z) : torch::sigmoid(z);
+  return torch::max_pool2d(bn.forward(a), {2, 2}, {2, 2});
 }
 
 struct Pass {
@@ -153,18 +163,22 @@ torch::Tensor run(const std::vector<LayerConfig>& configs, const torch::nn::Modu
     switch (c.type) {
       case LayerType::Conv2d: {
         const auto& k = *module.as<KernelImpl>();
-        // conv -> sigmoid -> BatchNorm -> MaxPool(2): the CNN's block, one fused kernel where the shapes allow.
-        if (c.activation == Activation::Sigmoid && i + 2 < configs.size() && configs[i + 1].type == LayerType::BatchNorm &&
+        // conv -> sigmoid or ReLU -> BatchNorm -> MaxPool(2): the CNN's block (and its ReLU
+        // twin), one fused kernel after the conv where the shapes allow, and with the sigmoid
+        // on one input channel the conv fused in too.
+        const bool sigmoid = c.activation == Activation::Sigmoid, relu = c.activation == Activation::Relu;
+        if ((sigmoid || relu) && i + 2 < configs.size() && configs[i + 1].type == LayerType::BatchNorm &&
             is_pool2x2(configs[i + 2])) {
           auto& bn = *modules->ptr(i + 1)->as<KerasBatchNormImpl>();
           const int64_t pad = uniform_pad(padding_of(c, x));
-          if (pass.fused && pad >= 0 && c.stride_h == 1 && c.stride_w == 1 &&
+          const auto act = sigmoid ? kernels::PoolActivation::sigmoid : kernels::PoolActivation::relu;
+          if (sigmoid && pass.fused && pad >= 0 && c.stride_h == 1 && c.stride_w == 1 &&
               kernels::cnn_stem_applies(x, k.weight, k.bias, pad, bn.weight)) {
             bn.count_batch();
             x = kernels::cnn_stem(x, k.weight, k.bias, pad, bn.weight, bn.bias, bn.running_mean, bn.running_var,
                                   bn.is_training(), bn.momentum(), bn.epsilon());
           } else {
-            x = sigmoid_bn_pool(convolve(c, k, x, pass.fused), bn, pass.fused);
+            x = activation_bn_pool(convolve(c, k, x, pass.fused), act, bn, pass.fused);
           }
           i += 2;
           break;

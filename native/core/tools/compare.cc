@@ -9,7 +9,7 @@
 #include "core/kernels/conv1ch.h"
 #include "core/kernels/kernel_table.h"
 #include "core/kernels/narrow_linear.h"
-#include "core/kernels/sigmoid_bn_pool.h"
+#include "core/kernels/activation_bn_pool.h"
 #include "core/models/classifier.h"
 #include "core/optimizer.h"
 #include "core/trainer.h"
@@ -89,8 +89,8 @@ std::vector<Difference> compare_conv(const CompareSpec& s, at::Generator& gen) {
   return differences({"output", "grad_weight", "grad_bias", "grad_input"}, r);
 }
 
-std::vector<Difference> compare_sigmoid_bn_pool(const CompareSpec& s, at::Generator& gen) {
-  // Pre-activations spread like a conv's, some saturating the sigmoid.
+std::vector<Difference> compare_activation_bn_pool(const CompareSpec& s, PoolActivation act, at::Generator& gen) {
+  // Pre-activations spread like a conv's, some saturating the sigmoid (and half of them zero after ReLU).
   const auto z0 = torch::randn({s.batch, s.channels, s.height, s.width}, gen) * 3;
   auto gamma0 = torch::rand({s.channels}, gen) + 0.5;
   if (s.negative_gamma) gamma0 = gamma0 * (torch::randint(2, {s.channels}, gen).to(torch::kFloat32) * 2 - 1);
@@ -109,10 +109,13 @@ std::vector<Difference> compare_sigmoid_bn_pool(const CompareSpec& s, at::Genera
     auto mean = leaf(mean0, dtype, false), var = leaf(var0, dtype, false);
     torch::Tensor out;
     if (path == kFused) {
-      if (!sigmoid_bn_pool_applies(z, gamma)) throw Error("ERR_INVALID_OPTION", "compareKernels: sigmoid_bn_pool does not apply");
-      out = sigmoid_bn_pool(z, gamma, beta, mean, var, s.training, kKerasBnMomentum, kKerasBnEpsilon);
+      if (!activation_bn_pool_applies(z, gamma)) {
+        throw Error("ERR_INVALID_OPTION", "compareKernels: activation_bn_pool does not apply");
+      }
+      out = activation_bn_pool(z, act, gamma, beta, mean, var, s.training, kKerasBnMomentum, kKerasBnEpsilon);
     } else {
-      out = torch::max_pool2d(torch::batch_norm(torch::sigmoid(z), gamma, beta, mean, var, s.training, kKerasBnMomentum,
+      const auto a = act == PoolActivation::relu ? torch::relu(z) : torch::sigmoid(z);
+      out = torch::max_pool2d(torch::batch_norm(a, gamma, beta, mean, var, s.training, kKerasBnMomentum,
                                                 kKerasBnEpsilon, true),
                               2);
     }
@@ -236,7 +239,8 @@ std::vector<Difference> compare_kernels(const CompareSpec& spec) {
   Settings settings(spec);
   auto gen = make_cpu_generator(spec.seed);
   if (spec.op == "conv1ch") return compare_conv(spec, gen);
-  if (spec.op == "sigmoid_bn_pool") return compare_sigmoid_bn_pool(spec, gen);
+  if (spec.op == "sigmoid_bn_pool") return compare_activation_bn_pool(spec, PoolActivation::sigmoid, gen);
+  if (spec.op == "relu_bn_pool") return compare_activation_bn_pool(spec, PoolActivation::relu, gen);
   if (spec.op == "cnn_stem") return compare_stem(spec, gen);
   if (spec.op == "linear") return compare_linear(spec, gen);
   if (spec.op == "model") return compare_model(spec, gen);

@@ -14,7 +14,7 @@
 namespace torchfit::kernels {
 
 struct CompareSpec {
-  // "conv1ch", "sigmoid_bn_pool", "cnn_stem" (the two in one), "linear" (narrow_linear: batch
+  // "conv1ch", "sigmoid_bn_pool" (and "relu_bn_pool": activation_bn_pool), "cnn_stem" (the two in one), "linear" (narrow_linear: batch
   // x width inputs, `channels` outputs), or "model" (the whole model of `model`, train_step
   // by train_step).
   // The convolution engine: "conv_blocked" (x of `channels` -> `out_channels`, a kernel x
@@ -31,9 +31,9 @@ struct CompareSpec {
   // reference's is masked alike); grad_out_masked: the engine gets the upstream gradient
   // already masked by its output's ReLU.
   bool input_relu = false, grad_out_masked = false;
-  bool training = true;     // sigmoid_bn_pool, cnn_stem: batch statistics or running ones
+  bool training = true;     // sigmoid/relu_bn_pool, cnn_stem: batch statistics or running ones
   bool input_grad = false;  // conv1ch: whether x requires grad
-  bool negative_gamma = false;  // sigmoid_bn_pool, cnn_stem: some BatchNorm scales below zero
+  bool negative_gamma = false;  // sigmoid/relu_bn_pool, cnn_stem: some BatchNorm scales below zero
   int steps = 1;            // model: optimisation steps
   ModelConfig model;
   OptimizerConfig optimizer;

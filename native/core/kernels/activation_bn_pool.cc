@@ -1,4 +1,4 @@
-#include "core/kernels/sigmoid_bn_pool.h"
+#include "core/kernels/activation_bn_pool.h"
 
 #include <ATen/Parallel.h>
 #include <ATen/record_function.h>
@@ -28,9 +28,10 @@ torch::Tensor pooled_empty(const Shape& s, const torch::Tensor& like, torch::Sca
 }
 
 // Inference: the normalisation uses the running statistics, nothing is saved.
-torch::Tensor forward_inference(const torch::Tensor& z, const torch::Tensor& weight, const torch::Tensor& bias,
-                                const torch::Tensor& running_mean, const torch::Tensor& running_var, double eps) {
-  RECORD_FUNCTION("torchfit::sigmoid_bn_pool_inference", std::vector<c10::IValue>({z}));
+torch::Tensor forward_inference(const torch::Tensor& z, PoolActivation act, const torch::Tensor& weight,
+                                const torch::Tensor& bias, const torch::Tensor& running_mean,
+                                const torch::Tensor& running_var, double eps) {
+  RECORD_FUNCTION("torchfit::activation_bn_pool_inference", std::vector<c10::IValue>({z}));
   const auto s = shape_of(z);
   const PlaneGeometry g{s.h, s.w};
   const auto affine = running_statistics(weight, bias, running_mean, running_var, eps);
@@ -44,8 +45,8 @@ torch::Tensor forward_inference(const torch::Tensor& z, const torch::Tensor& wei
     for (int64_t i = begin; i < end; ++i) {
       for (int64_t c = 0; c < s.c; ++c) {
         const int64_t p = i * s.c + c;
-        k.sigmoid_pool_plane(zp + p * s.plane(), g, signs[c], plane.data(), nullptr, nullptr, ap + p * s.pooled(),
-                             nullptr);
+        k.activation_pool_plane(zp + p * s.plane(), g, act, signs[c], plane.data(), nullptr, nullptr,
+                                ap + p * s.pooled(), nullptr);
       }
     }
   });
@@ -53,19 +54,22 @@ torch::Tensor forward_inference(const torch::Tensor& z, const torch::Tensor& wei
   return s_at;
 }
 
-class SigmoidBnPool : public torch::autograd::Function<SigmoidBnPool> {
+class ActivationBnPool : public torch::autograd::Function<ActivationBnPool> {
  public:
+  // act_code last: a non-tensor argument before the tensors would shift needs_input_grad's
+  // indices (they count tensors) against backward's list (it counts every argument).
   static torch::Tensor forward(AutogradContext* ctx, const torch::Tensor& z, const torch::Tensor& weight,
                                const torch::Tensor& bias, const torch::Tensor& running_mean,
-                               const torch::Tensor& running_var, double momentum, double eps) {
-    RECORD_FUNCTION("torchfit::sigmoid_bn_pool", std::vector<c10::IValue>({z}));
+                               const torch::Tensor& running_var, double momentum, double eps, int64_t act_code) {
+    RECORD_FUNCTION("torchfit::activation_bn_pool", std::vector<c10::IValue>({z}));
+    const auto act = static_cast<PoolActivation>(act_code);
     const auto s = shape_of(z);
     const PlaneGeometry g{s.h, s.w};
     const int64_t st = plane_stride(g);
     const auto& k = kernels();
     const auto signs = scale_signs(weight);
 
-    // One pass: the sigmoid (kept for backward, rows padded to the plane stride), each
+    // One pass: the activation (kept for backward, rows padded to the plane stride), each
     // plane's statistics, each window's winner.
     auto sig = recycled_empty({s.n, s.c, s.h, st});
     auto idx = pooled_empty(s, z, torch::kUInt8);
@@ -79,8 +83,8 @@ class SigmoidBnPool : public torch::autograd::Function<SigmoidBnPool> {
       for (int64_t i = begin; i < end; ++i) {
         for (int64_t c = 0; c < s.c; ++c) {
           const int64_t p = i * s.c + c;
-          k.sigmoid_pool_plane(zp + p * s.plane(), g, signs[c], sp + p * s.h * st, &sums[p], &m2s[p],
-                               ap + p * s.pooled(), ip + p * s.pooled());
+          k.activation_pool_plane(zp + p * s.plane(), g, act, signs[c], sp + p * s.h * st, &sums[p], &m2s[p],
+                                  ap + p * s.pooled(), ip + p * s.pooled());
         }
       }
     });
@@ -96,11 +100,13 @@ class SigmoidBnPool : public torch::autograd::Function<SigmoidBnPool> {
     ctx->saved_data["mean"] = torch::tensor(affine.mean);
     ctx->saved_data["invstd"] = torch::tensor(affine.invstd);
     ctx->saved_data["width"] = s.w;
+    ctx->saved_data["act"] = act_code;
     return out;
   }
 
   static tensor_list backward(AutogradContext* ctx, tensor_list grads) {
-    RECORD_FUNCTION("torchfit::sigmoid_bn_pool_backward", std::vector<c10::IValue>());
+    RECORD_FUNCTION("torchfit::activation_bn_pool_backward", std::vector<c10::IValue>());
+    const auto act = static_cast<PoolActivation>(ctx->saved_data["act"].toInt());
     const auto weight = ctx->get_saved_variables()[0];
     const auto sig = ctx->saved_data["sig"].toTensor();
     const auto idx = ctx->saved_data["idx"].toTensor();
@@ -125,8 +131,9 @@ class SigmoidBnPool : public torch::autograd::Function<SigmoidBnPool> {
         for (int64_t i = begin; i < end; ++i) {
           for (int64_t c = 0; c < s.c; ++c) {
             const int64_t p = i * s.c + c;
-            k.sigmoid_bn_pool_backward(sp + p * s.h * st, dp + p * s.pooled(), ip + p * s.pooled(), g, grads_bn.a[c],
-                                       grads_bn.b[c], grads_bn.c[c], mp[c], dy.data(), zp + p * s.plane());
+            k.activation_bn_pool_backward(sp + p * s.h * st, dp + p * s.pooled(), ip + p * s.pooled(), g, act,
+                                          grads_bn.a[c], grads_bn.b[c], grads_bn.c[c], mp[c], dy.data(),
+                                          zp + p * s.plane());
           }
         }
       });
@@ -137,29 +144,31 @@ class SigmoidBnPool : public torch::autograd::Function<SigmoidBnPool> {
             torch::Tensor(),
             torch::Tensor(),
             torch::Tensor(),
+            torch::Tensor(),
             torch::Tensor()};
   }
 };
 
 }  // namespace
 
-bool sigmoid_bn_pool_applies(const torch::Tensor& z, const torch::Tensor& weight) {
+bool activation_bn_pool_applies(const torch::Tensor& z, const torch::Tensor& weight) {
   return z.device().is_cpu() && z.scalar_type() == torch::kFloat32 && z.dim() == 4 && z.size(2) >= 2 &&
          z.size(3) >= 2 && weight.defined() && weight.scalar_type() == torch::kFloat32 && weight.numel() == z.size(1);
 }
 
-torch::Tensor sigmoid_bn_pool(const torch::Tensor& z, const torch::Tensor& weight, const torch::Tensor& bias,
-                              const torch::Tensor& running_mean, const torch::Tensor& running_var, bool training,
-                              double momentum, double eps) {
+torch::Tensor activation_bn_pool(const torch::Tensor& z, PoolActivation act, const torch::Tensor& weight,
+                                 const torch::Tensor& bias, const torch::Tensor& running_mean,
+                                 const torch::Tensor& running_var, bool training, double momentum, double eps) {
   const auto input = z.contiguous();
   const auto w = weight.contiguous(), b = bias.contiguous();
-  if (training) return SigmoidBnPool::apply(input, w, b, running_mean, running_var, momentum, eps);
+  if (training) {
+    return ActivationBnPool::apply(input, w, b, running_mean, running_var, momentum, eps, static_cast<int64_t>(act));
+  }
   const bool graph = torch::GradMode::is_enabled() && (z.requires_grad() || weight.requires_grad() || bias.requires_grad());
-  if (!graph) return forward_inference(input, w, b, running_mean, running_var, eps);
+  if (!graph) return forward_inference(input, act, w, b, running_mean, running_var, eps);
   // Inference statistics with a graph (no caller of ours does this): libtorch's ops.
-  return torch::max_pool2d(torch::batch_norm(torch::sigmoid(z), weight, bias, running_mean, running_var, false,
-                                             momentum, eps, true),
-                           2);
+  const auto a = act == PoolActivation::relu ? torch::relu(z) : torch::sigmoid(z);
+  return torch::max_pool2d(torch::batch_norm(a, weight, bias, running_mean, running_var, false, momentum, eps, true), 2);
 }
 
 }  // namespace torchfit::kernels

@@ -1,0 +1,87 @@
+#include "core/kernels/winograd.h"
+
+#include <ATen/Parallel.h>
+#include <ATen/record_function.h>
+
+#include <vector>
+
+#include "core/kernels/buffer_pool.h"
+#include "core/kernels/engine.h"
+#include "core/kernels/winograd_table.h"
+
+namespace torchfit::kernels::winograd {
+namespace {
+
+const WinogradTable* table() {
+#if defined(__x86_64__) || defined(__i386__)
+  static const WinogradTable* avx512 = __builtin_cpu_supports("avx512f") ? winograd_avx512_table() : nullptr;
+  static const WinogradTable* avx2 =
+      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? winograd_avx2_table() : nullptr;
+  const int64_t lanes = engine_block();
+  if (avx512 != nullptr && lanes == avx512->lanes) return avx512;
+  if (avx2 != nullptr && lanes == avx2->lanes) return avx2;
+#endif
+  return nullptr;
+}
+
+// The transformed weights of the forward convolution, or with `flip` of its input gradient's.
+torch::Tensor transform_weights(const WinogradTable& k, const torch::Tensor& weight, bool flip) {
+  const auto w = weight.contiguous();
+  const int64_t out = flip ? w.size(1) : w.size(0), in = flip ? w.size(0) : w.size(1);
+  auto u = torch::empty({out / k.lanes, 36, in, k.lanes}, torch::kFloat32);
+  const float* src = w.data_ptr<float>();
+  float* dst = u.data_ptr<float>();
+  at::parallel_for(0, out / k.lanes, 1, [&](int64_t ob0, int64_t ob1) {
+    k.transform_weights(src, out, in, flip, ob0, ob1, dst);
+  });
+  return u;
+}
+
+// Tiles in chunks across the threads; each tile is one thread's, so the bits do not depend
+// on the thread count.
+void run(const WinogradTable& k, const WinogradShape& s, const float* x, const float* u, const float* bias,
+         const float* residual, bool relu, float* y) {
+  const int64_t tiles = s.n * ((s.oh + 3) / 4) * ((s.ow + 3) / 4);
+  const int64_t chunks = (tiles + kChunk - 1) / kChunk;
+  at::parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
+    thread_local std::vector<float> scratch;
+    scratch.resize(static_cast<size_t>(kChunk * 36 * (s.ic + s.oc)));
+    k.convolve_tiles(s, x, u, bias, residual, relu, c0 * kChunk, std::min(tiles, c1 * kChunk), scratch.data(), y);
+  });
+}
+
+}  // namespace
+
+bool available() { return table() != nullptr; }
+
+torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& weight, const torch::Tensor& bias,
+                      const torch::Tensor& residual, bool relu, int64_t oh, int64_t ow, int64_t pad_top,
+                      int64_t pad_left) {
+  RECORD_FUNCTION("torchfit::winograd_forward", std::vector<c10::IValue>({x}));
+  const auto* k = table();
+  TORCH_CHECK(k != nullptr, "winograd: no build for this CPU and block");
+  const int64_t lanes = k->lanes, oc = weight.size(0);
+  const WinogradShape s{x.size(0), weight.size(1), x.size(2), x.size(3), oc, oh, ow, pad_top, pad_left};
+  const auto u = transform_weights(*k, weight, false);
+  auto y = recycled_empty({s.n, oc / lanes, oh, ow, lanes});
+  run(*k, s, x.data_ptr<float>(), u.data_ptr<float>(), bias.defined() ? bias.data_ptr<float>() : nullptr,
+      residual.defined() ? residual.data_ptr<float>() : nullptr, relu, y.data_ptr<float>());
+  return y;
+}
+
+torch::Tensor backward_data(const torch::Tensor& dy, const torch::Tensor& weight, int64_t ih, int64_t iw,
+                            int64_t pad_top, int64_t pad_left) {
+  RECORD_FUNCTION("torchfit::winograd_backward_data", std::vector<c10::IValue>({dy}));
+  const auto* k = table();
+  TORCH_CHECK(k != nullptr, "winograd: no build for this CPU and block");
+  const int64_t lanes = k->lanes, ic = weight.size(1);
+  // dx(iy, ix) = sum over taps of dy(iy + pad_top - ky, ...) * w(ky, ...): a correlation of dy
+  // with the flipped kernel, dy padded by 2 - pad_top rows before.
+  const WinogradShape s{dy.size(0), weight.size(0), dy.size(2), dy.size(3), ic, ih, iw, 2 - pad_top, 2 - pad_left};
+  const auto u = transform_weights(*k, weight, true);
+  auto dx = recycled_empty({s.n, ic / lanes, ih, iw, lanes});
+  run(*k, s, dy.data_ptr<float>(), u.data_ptr<float>(), nullptr, nullptr, false, dx.data_ptr<float>());
+  return dx;
+}
+
+}  // namespace torchfit::kernels::winograd
