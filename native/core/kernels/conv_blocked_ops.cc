@@ -48,6 +48,10 @@ auto with_algorithm(const Problem& p, Pass pass, const Make& make) {
   return make(dnnl::algorithm::convolution_direct);
 }
 
+// What both Winograd rules start from: F(4x4, 3x3) computes stride-1 3x3 convolutions of
+// blocked inputs only.
+bool winograd_shape(const Problem& p) { return p.kh == 3 && p.kw == 3 && p.g.stride == 1 && !p.plain_src; }
+
 }  // namespace
 
 // Winograd F(4x4, 3x3) multiplies 2.25x less than a direct 3x3 convolution but spends
@@ -61,7 +65,7 @@ auto with_algorithm(const Problem& p, Pass pass, const Make& make) {
 // kernel wants the weights in a transformed layout whose reorder (1-3 ms for 64x64x3x3)
 // would run on every call.
 bool Problem::winograd_first(Pass pass) const {
-  const bool shape = kh == 3 && kw == 3 && g.stride == 1 && !plain_src && ic % 16 == 0 && oc % 16 == 0;
+  const bool shape = winograd_shape(*this) && ic % 16 == 0 && oc % 16 == 0;
   if (!shape || pass == Pass::inference) return false;
   if (pass == Pass::backward_weights) return true;
   if (pass == Pass::forward) return ic * oc >= 32 * 64;
@@ -78,8 +82,8 @@ bool Problem::winograd_first(Pass pass) const {
 bool Problem::own_winograd(Pass pass) const {
   if (pass == Pass::backward_weights) return false;
   const int64_t lanes = engine_block();
-  const bool shape = kh == 3 && kw == 3 && g.stride == 1 && !plain_src && lanes > 0 && ic % lanes == 0 &&
-                     oc % lanes == 0 && g.pad_top <= 2 && g.pad_left <= 2 && oh >= 1 && ow >= 1;
+  const bool shape = winograd_shape(*this) && lanes > 0 && ic % lanes == 0 && oc % lanes == 0 && g.pad_top <= 2 &&
+                     g.pad_left <= 2 && oh >= 1 && ow >= 1;
   if (!shape || ic < 32 || oc < 32 || !winograd::available()) return false;
   const int64_t tiles_h = (oh + 3) / 4, tiles_w = (ow + 3) / 4;
   const bool enough = n * tiles_h * tiles_w >= 64;

@@ -65,7 +65,7 @@ struct Problem {
   dn::dims pad_l() const { return {g.pad_top, g.pad_left}; }
   dn::dims pad_r() const { return {g.pad_bottom, g.pad_right}; }
 
-  // Whether `pass` asks oneDNN for Winograd first (see winograd_pays below); direct otherwise,
+  // Whether `pass` asks oneDNN for Winograd first (the measurements are in conv_blocked_ops.cc); direct otherwise,
   // and direct where this CPU or these post-ops have no Winograd kernel.
   bool winograd_first(Pass pass) const;
   // Whether `pass` runs the engine's own Winograd loop (winograd.h) instead of oneDNN.

@@ -7,6 +7,7 @@
 
 #include "core/kernels/buffer_pool.h"
 #include "core/kernels/engine.h"
+#include "core/kernels/kernel_table.h"
 #include "core/kernels/winograd_table.h"
 
 namespace torchfit::kernels::winograd {
@@ -15,8 +16,8 @@ namespace {
 const WinogradTable* table() {
 #if defined(__x86_64__) || defined(__i386__)
   static const WinogradTable* avx512 = __builtin_cpu_supports("avx512f") ? winograd_avx512_table() : nullptr;
-  static const WinogradTable* avx2 =
-      __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? winograd_avx2_table() : nullptr;
+  // dispatch.cc's probe: AVX2+FMA on this CPU and in this build.
+  static const WinogradTable* avx2 = avx2_kernels() != nullptr ? winograd_avx2_table() : nullptr;
   const int64_t lanes = engine_block();
   if (avx512 != nullptr && lanes == avx512->lanes) return avx512;
   if (avx2 != nullptr && lanes == avx2->lanes) return avx2;
