@@ -10,7 +10,7 @@
 
 namespace torchfit::kernels {
 
-// An uninitialised float32 CPU tensor; under 1 MiB it comes from libtorch's allocator.
+// An uninitialised float32 CPU tensor; under 128 KiB it comes from libtorch's allocator.
 torch::Tensor recycled_empty(at::IntArrayRef sizes);
 
 // Frees the idle blocks (blocks in use return to the pool when their tensors die).
