@@ -77,6 +77,7 @@ std::pair<torch::Tensor, torch::Tensor> train_step(Classifier& model, Optimizer&
   const auto reg = model.regularization_loss();
   if (reg.defined()) loss = loss + reg;
   loss.backward();
+  model.add_regularization_gradients();
   if (before_step) before_step();
   optimizer.step();
   return {loss, logits};

@@ -17,7 +17,10 @@ class Classifier : public torch::nn::Module {
   // Logits (N, num_classes): softmax is folded into the loss, as Keras does on softmax outputs.
   virtual torch::Tensor forward(const torch::Tensor& images) = 0;
   // Sum of the kernel regularisers (l2 * sum(w^2)); an undefined tensor when there are none.
+  // Its gradient comes through autograd, or, where the model has no graph for it (a fused
+  // path), from add_regularization_gradients, which training calls after every backward.
   virtual torch::Tensor regularization_loss() { return {}; }
+  virtual void add_regularization_gradients() {}
   virtual std::vector<LayerInfo> layers() const = 0;
   const ModelConfig& config() const { return config_; }
   // The hand-written CPU kernels (core/kernels) where the model has them, or plain libtorch ops.

@@ -227,14 +227,22 @@ torch::Tensor ResNet::head(const torch::Tensor& features) {
   return fc(x);
 }
 
+bool ResNet::direct_l2_gradients() const {
+  return fused_kernels() && kernels::squared_sum_applies(regularized_);
+}
+
 torch::Tensor ResNet::regularization_loss() {
-  if (fused_kernels() && kernels::squared_sum_applies(regularized_)) return kernels::squared_sum(regularized_) * kResNetL2;
+  if (direct_l2_gradients()) return kernels::squared_sum(regularized_) * kResNetL2;
   torch::Tensor sum;
   for (const auto& kernel : regularized_) {
     auto term = kernel.square().sum();
     sum = sum.defined() ? sum + term : term;
   }
   return sum * kResNetL2;
+}
+
+void ResNet::add_regularization_gradients() {
+  if (direct_l2_gradients()) kernels::add_scaled_to_grads(regularized_, 2 * kResNetL2);  // d(l2 w^2)/dw
 }
 
 std::vector<LayerInfo> ResNet::layers() const {

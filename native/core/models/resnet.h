@@ -74,9 +74,13 @@ class ResNet : public Classifier {
   ResNet(const ModelConfig& config, at::Generator& gen);
   torch::Tensor forward(const torch::Tensor& images) override;
   torch::Tensor regularization_loss() override;
+  void add_regularization_gradients() override;
   std::vector<LayerInfo> layers() const override;
 
  private:
+  // With fused kernels the L2 penalty has no autograd graph: its value in one call and its
+  // gradient added into the kernels' .grad after backward (kernels/squared_sum.h says why).
+  bool direct_l2_gradients() const;
   // Whether this batch runs on the convolution engine: fused kernels on, residual blocks to
   // run (depth 2 has none: its fused stem and head are faster alone), CPU float32 images.
   bool use_engine(const torch::Tensor& images) const;
