@@ -100,7 +100,7 @@ TrainOutcome fit(Classifier& model, Optimizer& optimizer, const LabelledData& tr
   const uint64_t augment_seed = (config.seed ^ 0xC2B2AE3D27D4EB4FULL) + static_cast<uint64_t>(rank);
   model.set_fused_kernels(config.fused_kernels);
   optimizer.set_fused_kernels(config.fused_kernels);
-  kernels::ReleaseRecycledOnExit release_buffers;
+  kernels::RecycledJob recycled_job;
 
   std::unique_ptr<GradientBuckets> buckets;
   if (comm != nullptr) {

@@ -77,10 +77,17 @@ class Pool {
     for (auto& block : evicted) std::free(block.second);
   }
 
-  void release() {
+  void begin_job() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    ++jobs_;
+  }
+
+  // Frees the idle blocks when the last running job ends.
+  void end_job() {
     std::list<std::pair<size_t, void*>> all;
     {
       std::lock_guard<std::mutex> lock(mutex_);
+      if (--jobs_ > 0) return;
       all.swap(idle_);
       idle_bytes_ = 0;
       peak_in_use_bytes_ = in_use_bytes_;
@@ -98,7 +105,8 @@ class Pool {
   std::list<std::pair<size_t, void*>> idle_;
   size_t idle_bytes_ = 0;
   size_t in_use_bytes_ = 0;       // blocks handed out and not yet given back
-  size_t peak_in_use_bytes_ = 0;  // since the last release(): one job's working set
+  size_t peak_in_use_bytes_ = 0;  // since no job last ran: the running jobs' working set
+  int jobs_ = 0;
 };
 
 // Never destroyed: tensors may die during static destruction.
@@ -118,6 +126,7 @@ torch::Tensor recycled_empty(at::IntArrayRef sizes) {
   return torch::from_blob(p, sizes, [bytes](void* q) { pool().give(q, bytes); }, torch::kFloat32);
 }
 
-void release_recycled() { pool().release(); }
+RecycledJob::RecycledJob() { pool().begin_job(); }
+RecycledJob::~RecycledJob() { pool().end_job(); }
 
 }  // namespace torchfit::kernels

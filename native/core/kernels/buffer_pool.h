@@ -13,16 +13,17 @@ namespace torchfit::kernels {
 // An uninitialised float32 CPU tensor; under 128 KiB it comes from libtorch's allocator.
 torch::Tensor recycled_empty(at::IntArrayRef sizes);
 
-// Frees the idle blocks (blocks in use return to the pool when their tensors die).
-void release_recycled();
-
-// Ends a job (fit, evaluate, predict) without leaving idle blocks behind, exceptions included.
-class ReleaseRecycledOnExit {
+// A job (fit, evaluate, predict) that uses the pool: while any is running the idle blocks
+// stay; when the last one ends they are freed, exceptions included. Jobs nest (fit's
+// validation passes are evaluate jobs: freeing there made every epoch's first steps
+// page-fault the whole working set in again) and run side by side (two trainings in one
+// process share the pool).
+class RecycledJob {
  public:
-  ReleaseRecycledOnExit() = default;
-  ReleaseRecycledOnExit(const ReleaseRecycledOnExit&) = delete;
-  ReleaseRecycledOnExit& operator=(const ReleaseRecycledOnExit&) = delete;
-  ~ReleaseRecycledOnExit() { release_recycled(); }
+  RecycledJob();
+  RecycledJob(const RecycledJob&) = delete;
+  RecycledJob& operator=(const RecycledJob&) = delete;
+  ~RecycledJob();
 };
 
 }  // namespace torchfit::kernels

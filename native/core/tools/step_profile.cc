@@ -76,7 +76,7 @@ StepProfile profile_here(const ModelConfig& model_config, const TrainConfig& con
   set_threads(config.threads);
   auto model = make_classifier(model_config, config.seed);
   model->set_fused_kernels(config.fused_kernels);
-  kernels::ReleaseRecycledOnExit release_buffers;  // as fit has it
+  kernels::RecycledJob recycled_job;  // as fit has it
   model->train();
   auto optimizer = make_optimizer(model->parameters(), config.optimizer);
   optimizer->set_fused_kernels(config.fused_kernels);
