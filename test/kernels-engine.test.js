@@ -100,7 +100,7 @@ const convKernelsRun = (spec) => {
 };
 const avx512 = engine.includes('avx512');
 testIf(engineOn && avx512, `oneDNN's Winograd kernels are AVX-512 only; engine: ${engine}`)(
-  'Winograd runs where it was measured to pay: oneDNN\'s for every pass of small 64-channel problems and the weight gradient at 16, ours for the forward and input gradient of large ones', (t) => {
+  'Winograd runs where it was measured to pay: oneDNN\'s for every pass of small 64-channel problems and the weight gradient at 16, ours for every pass of large ones and the weight gradient of large 16-channel ones', (t) => {
     const wide = convKernelsRun({ op: 'conv_blocked', batch: 2, channels: 64, outChannels: 64, height: 7, width: 7 });
     t.is(wide.status, 0, wide.stderr);
     for (const pass of ['forward_training', 'backward_data', 'backward_weights']) {
@@ -110,11 +110,16 @@ testIf(engineOn && avx512, `oneDNN's Winograd kernels are AVX-512 only; engine: 
     t.is(narrow.status, 0, narrow.stderr);
     t.true(narrow.runs.includes('backward_weights jit_wino_4x3:avx512_core'), narrow.runs.join('; '));
     t.false(narrow.runs.some((r) => r.startsWith('forward_training jit_wino') || r.startsWith('backward_data jit_wino')), narrow.runs.join('; '));
-    // 64 tiles and more: the forward and the input gradient leave oneDNN for our own loop.
+    // 64 tiles and more: all three passes leave oneDNN for our own loops.
     const large = convKernelsRun({ op: 'conv_blocked', batch: 16, channels: 64, outChannels: 64, height: 7, width: 7 });
     t.is(large.status, 0, large.stderr);
-    t.true(large.runs.includes('backward_weights jit_wino_4x3:avx512_core'), large.runs.join('; '));
-    t.false(large.runs.some((r) => r.startsWith('forward_training') || r.startsWith('backward_data')), large.runs.join('; '));
+    t.deepEqual(large.runs.filter((r) => /^(forward_training|backward_data|backward_weights) /.test(r)), [], large.runs.join('; '));
+    // At 16 channels only the weight gradient is ours; the forward and input gradient stay direct.
+    const large16 = convKernelsRun({ op: 'conv_blocked', batch: 4, channels: 16, outChannels: 16, height: 28, width: 28 });
+    t.is(large16.status, 0, large16.stderr);
+    t.false(large16.runs.some((r) => r.startsWith('backward_weights')), large16.runs.join('; '));
+    t.true(large16.runs.some((r) => r.startsWith('forward_training jit:')), large16.runs.join('; '));
+    t.true(large16.runs.some((r) => r.startsWith('backward_data jit:')), large16.runs.join('; '));
   });
 
 // A layers model whose convolutions include shapes oneDNN serves only with its reference code
@@ -163,12 +168,14 @@ withEngine('the engine runs the ResNet blocks with kernels: fused, and not with 
   // hand each other pre-masked gradients: only the last one runs its own ReLU backward.
   t.is(fused.get('torchfit::residual_block_blocked'), 3);
   t.is(fused.get('torchfit::residual_block_blocked_backward'), 3);
-  // At batch 4 one of them, 32->32 on 14x14 (64 tiles), runs our own Winograd loop.
+  // At batch 4 one of them, 32->32 on 14x14 (64 tiles), runs our own Winograd loop; its
+  // weight gradient and those of the two 16->16 on 28x28 (196 tiles) too.
   t.is(fused.get('torchfit::conv2d_blocked'), 7);
   t.is(fused.get('torchfit::winograd_forward'), 1);
   t.is(fused.get('torchfit::conv_backward_data'), 7);
   t.is(fused.get('torchfit::winograd_backward_data'), 1);
-  t.is(fused.get('torchfit::conv_backward_weights'), 8);
+  t.is(fused.get('torchfit::conv_backward_weights'), 5);
+  t.is(fused.get('torchfit::winograd_backward_weights'), 3);
   t.is(fused.get('torchfit::batch_norm_blocked'), 6);
   t.is(fused.get('torchfit::batch_norm_blocked_backward'), 6);
   t.is(fused.get('torchfit::relu_backward_blocked'), 1);

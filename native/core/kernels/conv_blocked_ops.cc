@@ -78,13 +78,15 @@ bool Problem::winograd_first(Pass pass) const {
 // 32->32 on 14x14, and 1.1-1.3 at 16->16 on 28x28, where the transforms cost as much as the
 // multiplications save. It loses on small problems (under 64 tiles: the weight transform
 // and the threads' start dominate) and where partial tiles waste over a quarter of the work
-// (5x5 outputs compute 8x8). The weight gradient stays with oneDNN's Winograd.
+// (5x5 outputs compute 8x8). Its weight gradient pays from 16 channels: inside ResNet-20
+// steps (2026-12-06, AMD EPYC with AVX-512) 1.5-1.9 ms against oneDNN's Winograd 2.1-2.7 at
+// 16->16 on 28x28, 1.2 against 1.9 at 32->32 on 14x14, 1.3 against 1.5 at 64->64 on 7x7.
 bool Problem::own_winograd(Pass pass) const {
-  if (pass == Pass::backward_weights) return false;
   const int64_t lanes = engine_block();
   const bool shape = winograd_shape(*this) && lanes > 0 && ic % lanes == 0 && oc % lanes == 0 && g.pad_top <= 2 &&
                      g.pad_left <= 2 && oh >= 1 && ow >= 1;
-  if (!shape || ic < 32 || oc < 32 || !winograd::available()) return false;
+  const int64_t least = pass == Pass::backward_weights ? 16 : 32;
+  if (!shape || ic < least || oc < least || !winograd::available()) return false;
   const int64_t tiles_h = (oh + 3) / 4, tiles_w = (ow + 3) / 4;
   const bool enough = n * tiles_h * tiles_w >= 64;
   const bool filled = 4 * oh * ow >= 3 * (16 * tiles_h * tiles_w);  // at least 3/4 of the tiles' pixels
@@ -193,6 +195,10 @@ torch::Tensor backward_data(const Problem& p, const torch::Tensor& weight, const
 
 std::pair<torch::Tensor, torch::Tensor> backward_weights(const Problem& p, const torch::Tensor& x,
                                                          const torch::Tensor& dy) {
+  if (p.own_winograd(Pass::backward_weights)) {
+    auto [dw, db] = winograd::backward_weights(x, dy, p.ic, p.oc, p.g.pad_top, p.g.pad_left);
+    return {dw, p.has_bias ? db : torch::Tensor()};
+  }
   RECORD_FUNCTION("torchfit::conv_backward_weights", std::vector<c10::IValue>({dy}));
   const std::string key = "conv_bwd_weights|" + p.key();
   const auto entry = dn::cached(key, [&] {

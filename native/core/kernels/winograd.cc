@@ -3,6 +3,8 @@
 #include <ATen/Parallel.h>
 #include <ATen/record_function.h>
 
+#include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "core/kernels/buffer_pool.h"
@@ -52,6 +54,39 @@ void run(const WinogradTable& k, const WinogradShape& s, const float* x, const f
   });
 }
 
+// dw (oc, ic, 3, 3) = G^T du G per channel pair, du (36, oc, ic): the weight gradient back
+// from the Winograd domain (G as in transform_weights: the points 0, -1, 1, 1/2, -2, infinity).
+void weights_from_winograd(const float* du, int64_t oc, int64_t ic, float* dw) {
+  static const float G[6][3] = {{1.f, 0.f, 0.f},
+                                {-1.f / 3, 1.f / 3, -1.f / 3},
+                                {1.f / 3, 1.f / 3, 1.f / 3},
+                                {-16.f / 15, -8.f / 15, -4.f / 15},
+                                {1.f / 15, -2.f / 15, 4.f / 15},
+                                {0.f, 0.f, 1.f}};
+  at::parallel_for(0, oc, 1, [&](int64_t o0, int64_t o1) {
+    for (int64_t o = o0; o < o1; ++o) {
+      for (int64_t i = 0; i < ic; ++i) {
+        float t[3][6];  // G^T du: for each kernel row r, six columns
+        for (int r = 0; r < 3; ++r) {
+          for (int b = 0; b < 6; ++b) {
+            float sum = 0;
+            for (int a = 0; a < 6; ++a) sum += G[a][r] * du[((a * 6 + b) * oc + o) * ic + i];
+            t[r][b] = sum;
+          }
+        }
+        float* out = dw + (o * ic + i) * 9;
+        for (int r = 0; r < 3; ++r) {
+          for (int c = 0; c < 3; ++c) {
+            float sum = 0;
+            for (int b = 0; b < 6; ++b) sum += t[r][b] * G[b][c];
+            out[r * 3 + c] = sum;
+          }
+        }
+      }
+    }
+  });
+}
+
 }  // namespace
 
 bool available() { return table() != nullptr; }
@@ -84,6 +119,42 @@ torch::Tensor backward_data(const torch::Tensor& dy, const torch::Tensor& weight
   auto dx = recycled_empty({s.n, ic / lanes, ih, iw, lanes});
   run(*k, s, dy.data_ptr<float>(), u.data_ptr<float>(), nullptr, nullptr, false, dx.data_ptr<float>());
   return dx;
+}
+
+}  // namespace torchfit::kernels::winograd
+
+namespace torchfit::kernels::winograd {
+
+std::pair<torch::Tensor, torch::Tensor> backward_weights(const torch::Tensor& x, const torch::Tensor& dy, int64_t ic,
+                                                         int64_t oc, int64_t pad_top, int64_t pad_left) {
+  RECORD_FUNCTION("torchfit::winograd_backward_weights", std::vector<c10::IValue>({dy}));
+  const auto* k = table();
+  TORCH_CHECK(k != nullptr, "winograd: no build for this CPU and block");
+  const WinogradShape s{x.size(0), ic, x.size(2), x.size(3), oc, dy.size(2), dy.size(3), pad_top, pad_left};
+  const int64_t tiles = s.n * ((s.oh + 3) / 4) * ((s.ow + 3) / 4);
+  // One partial sum per part, the parts fixed by the thread count and added in order: the
+  // same bits for a given thread count. Each part: du (36, oc, ic), then db (oc).
+  const int64_t parts = std::max<int64_t>(1, std::min<int64_t>(at::get_num_threads(), (tiles + kChunk - 1) / kChunk));
+  const int64_t part_floats = 36 * oc * ic + oc;
+  auto partial = recycled_empty({parts, part_floats});  // zeroed by each part (fresh zeros page-faulted)
+  float* sums = partial.data_ptr<float>();
+  const float* xp = x.data_ptr<float>();
+  const float* dyp = dy.data_ptr<float>();
+  at::parallel_for(0, parts, 1, [&](int64_t p0, int64_t p1) {
+    thread_local std::vector<float> scratch;
+    scratch.resize(static_cast<size_t>(kChunk * 36 * (ic + oc)));
+    for (int64_t part = p0; part < p1; ++part) {
+      float* mine = sums + part * part_floats;
+      std::memset(mine, 0, static_cast<size_t>(part_floats) * sizeof(float));
+      k->weight_gradient_tiles(s, xp, dyp, tiles * part / parts, tiles * (part + 1) / parts, scratch.data(), mine,
+                               mine + 36 * oc * ic);
+    }
+  });
+  auto total = partial[0];
+  for (int64_t part = 1; part < parts; ++part) total.add_(partial[part]);
+  auto dw = torch::empty({oc, ic, 3, 3}, torch::kFloat32);
+  weights_from_winograd(total.data_ptr<float>(), oc, ic, dw.data_ptr<float>());
+  return {dw, total.narrow(0, 36 * oc * ic, oc).clone()};
 }
 
 }  // namespace torchfit::kernels::winograd

@@ -7,6 +7,8 @@
 
 #include <torch/types.h>
 
+#include <utility>
+
 namespace torchfit::kernels::winograd {
 
 // Whether this CPU has a build for the engine's block (AVX-512 for 16 lanes, AVX2 for 8).
@@ -23,5 +25,11 @@ torch::Tensor forward(const torch::Tensor& x, const torch::Tensor& weight, const
 // flipped and transposed.
 torch::Tensor backward_data(const torch::Tensor& dy, const torch::Tensor& weight, int64_t ih, int64_t iw,
                             int64_t pad_top, int64_t pad_left);
+
+// The weight gradient (oc, ic, 3, 3) and the bias gradient (oc) of that convolution from its
+// input x and output gradient dy (both blocked): per tile the input window and the output
+// gradient transformed, their products summed per position, then brought back to 3x3.
+std::pair<torch::Tensor, torch::Tensor> backward_weights(const torch::Tensor& x, const torch::Tensor& dy, int64_t ic,
+                                                         int64_t oc, int64_t pad_top, int64_t pad_left);
 
 }  // namespace torchfit::kernels::winograd

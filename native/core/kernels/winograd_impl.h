@@ -257,6 +257,99 @@ void convolve_tiles(const WinogradShape& s, const float* x, const float* u, cons
   }
 }
 
+// A applied to four values y0..y3 of an output-gradient tile: six values, the transpose of
+// output_1d (A's columns are A^T's rows above).
+inline void output_grad_1d(const Vec* y, int stride, Vec* m, int out_stride) {
+  const Vec y0 = y[0], y1 = y[stride], y2 = y[2 * stride], y3 = y[3 * stride];
+  const Vec e = y0 + y2, o = y1 + y3;
+  m[0] = y0;
+  m[out_stride] = e - o;
+  m[2 * out_stride] = e + o;
+  m[3 * out_stride] = y0 + 0.5f * y1 + 0.25f * y2 + 0.125f * y3;
+  m[4 * out_stride] = y0 - 2.f * y1 + 4.f * y2 - 8.f * y3;
+  m[5 * out_stride] = y3;
+}
+
+// D[t][pos][oc] = (A dY A^T)[pos] of each tile's 4x4 output gradient (zeros past the edge);
+// db (oc) += the tiles' output gradients, the bias gradient (every output pixel is in one tile).
+void transform_output_grads(const WinogradShape& s, const float* dy, const TilePlace* places, int count, float* d,
+                            float* db) {
+  const int64_t blocks = s.oc / kLanes;
+  for (int t = 0; t < count; ++t) {
+    const TilePlace& p = places[t];
+    const int rows = static_cast<int>(s.oh - p.oy < kTile ? s.oh - p.oy : kTile);
+    const int cols = static_cast<int>(s.ow - p.ox < kTile ? s.ow - p.ox : kTile);
+    for (int64_t ob = 0; ob < blocks; ++ob) {
+      const float* plane = dy + (p.n * blocks + ob) * s.oh * s.ow * kLanes;
+      Vec g[kTile * kTile];
+      for (int i = 0; i < kTile; ++i)
+        for (int j = 0; j < kTile; ++j)
+          g[i * kTile + j] = i < rows && j < cols ? load(plane + ((p.oy + i) * s.ow + p.ox + j) * kLanes) : zero();
+      Vec sum = load(db + ob * kLanes);
+      for (int k = 0; k < kTile * kTile; ++k) sum += g[k];
+      store(db + ob * kLanes, sum);
+      Vec tmp[kWindow * kTile];  // A dY: six rows of four
+      for (int j = 0; j < kTile; ++j) output_grad_1d(g + j, kTile, tmp + j, kTile);
+      float* out = d + t * kPositions * s.oc + ob * kLanes;
+      for (int i = 0; i < kWindow; ++i) {
+        Vec r[kWindow];
+        output_grad_1d(tmp + i * kTile, 1, r, 1);
+        for (int j = 0; j < kWindow; ++j) store(out + (i * kWindow + j) * s.oc, r[j]);
+      }
+    }
+  }
+}
+
+// du[pos][o][i..] += sum over `count` tiles of D[t][pos][o] * V[t][pos][i..] for kO output
+// channels from o0 and kB input blocks from ib0: kO x kB accumulators held across the tiles.
+template <int kO, int kB>
+inline void accumulate_block(const WinogradShape& s, const float* v, const float* d, int count, int pos, int64_t o0,
+                             int64_t ib0, float* du) {
+  Vec acc[kO][kB];
+  float* base = du + (pos * s.oc + o0) * s.ic + ib0 * kLanes;
+  for (int o = 0; o < kO; ++o)
+    for (int b = 0; b < kB; ++b) acc[o][b] = load(base + o * s.ic + b * kLanes);
+  const float* vp = v + pos * s.ic + ib0 * kLanes;
+  const float* dp = d + pos * s.oc + o0;
+  const int64_t step_v = kPositions * s.ic, step_d = kPositions * s.oc;
+  for (int t = 0; t < count; ++t) {
+    Vec x[kB];
+    for (int b = 0; b < kB; ++b) x[b] = load(vp + t * step_v + b * kLanes);
+#pragma GCC unroll 8
+    for (int o = 0; o < kO; ++o) {
+      const float a = dp[t * step_d + o];
+      for (int b = 0; b < kB; ++b) acc[o][b] += a * x[b];
+    }
+  }
+  for (int o = 0; o < kO; ++o)
+    for (int b = 0; b < kB; ++b) store(base + o * s.ic + b * kLanes, acc[o][b]);
+}
+
+// The weight gradient's Winograd-domain sums for output tiles [tile0, tile1), added into du
+// (36, oc, ic): per chunk of tiles the input windows (as the forward) and the output gradients
+// are transformed, then multiplied position by position.
+void weight_gradient_tiles(const WinogradShape& s, const float* x, const float* dy, int64_t tile0, int64_t tile1,
+                           float* scratch, float* du, float* db) {
+  constexpr int kO = kLanes == 16 ? 8 : 4;  // 16 or 8 accumulators with two input blocks
+  float* v = scratch;
+  float* d = scratch + v_floats(s.ic);
+  const int64_t iblocks = s.ic / kLanes;
+  for (int64_t t0 = tile0; t0 < tile1; t0 += kChunk) {
+    const int count = static_cast<int>(tile1 - t0 < kChunk ? tile1 - t0 : kChunk);
+    TilePlace places[kChunk];
+    places_of(s, t0, count, places);
+    transform_inputs(s, x, places, count, v);
+    transform_output_grads(s, dy, places, count, d, db);
+    for (int pos = 0; pos < kPositions; ++pos) {
+      for (int64_t o0 = 0; o0 < s.oc; o0 += kO) {
+        int64_t ib = 0;
+        for (; ib + 2 <= iblocks; ib += 2) accumulate_block<kO, 2>(s, v, d, count, pos, o0, ib, du);
+        if (ib < iblocks) accumulate_block<kO, 1>(s, v, d, count, pos, o0, ib, du);
+      }
+    }
+  }
+}
+
 // U[ob][pos][i][lane] = (G g G^T)[pos] of the kernel g from input channel i to output
 // channel ob * kLanes + lane, for output blocks [ob0, ob1). G's rows: the interpolation at
 // 0, -1, 1, 1/2, -2 and infinity, as B^T and A^T above: (1, 0, 0), (-1/3, 1/3, -1/3),
@@ -288,4 +381,4 @@ void transform_weights(const float* w, int64_t out, int64_t in, bool flip, int64
   }
 }
 
-const WinogradTable kTable = {kIsa, kLanes, convolve_tiles, transform_weights};
+const WinogradTable kTable = {kIsa, kLanes, convolve_tiles, transform_weights, weight_gradient_tiles};

@@ -29,6 +29,11 @@ struct WinogradTable {
   // u (out / lanes, 36, in, lanes) for output blocks [ob0, ob1) from 3x3 weights: w (out, in,
   // 3, 3), or with `flip` w (in, out, 3, 3) flipped in both directions (the input gradient's).
   void (*transform_weights)(const float* w, int64_t out, int64_t in, bool flip, int64_t ob0, int64_t ob1, float* u);
+  // The weight gradient in the Winograd domain for output tiles [tile0, tile1): du (36, oc, ic)
+  // += sum over the tiles of (A dY A^T)[pos][o] * (B^T d B)[pos][i], d the tile's input window,
+  // and db (oc) += the tiles' output gradients. scratch: kChunk * 36 * (ic + oc) floats.
+  void (*weight_gradient_tiles)(const WinogradShape& s, const float* x, const float* dy, int64_t tile0, int64_t tile1,
+                                float* scratch, float* du, float* db);
 };
 
 const WinogradTable* winograd_avx512_table();  // nullptr where not built
