@@ -31,14 +31,14 @@ void* allocate(size_t bytes) {
 #endif
   return p;
 }
-// Idle memory cap: at least 256 MiB, and at least a quarter more than the most this job has
-// had in use at once. A training step takes back what the step before it gave, size by size,
-// and each size peaks at its own moment, so the blocks a step needs add up to a few percent
-// more than the largest total in use (ResNet-44: 352 against 332 MB). Below that, the pool
-// evicted the blocks the backward pass had freed first, the last stage's, and every forward
-// paid their page faults again: 2,200 faults a step, the 7x7 stage's BatchNorm and Winograd
-// outputs 2-3x slower. Beyond the cap the least recently freed go back to the system (the
-// blocks of a smaller last batch, of another job's sizes).
+// Idle memory cap: at least 256 MiB, and at least a quarter more than the most the running
+// jobs have had in use at once. A training step takes back what the step before it gave, size
+// by size, and each size peaks at its own moment, so the blocks a step needs add up to a few
+// percent more than the largest total in use (ResNet-44: 352 against 332 MB). With a fixed
+// 256 MiB cap the pool evicted the blocks the backward pass had freed first, the last stage's,
+// and every forward page-faulted them in again (ResNet-44: 4,088 faults a step, the 7x7
+// stage's BatchNorm and Winograd outputs 2-3x slower). Beyond the cap the least recently freed
+// go back to the system (the blocks of a smaller last batch, of another job's sizes).
 constexpr size_t kMinIdleCapBytes = size_t{256} << 20;
 
 class Pool {

@@ -55,14 +55,9 @@ void run(const WinogradTable& k, const WinogradShape& s, const float* x, const f
 }
 
 // dw (oc, ic, 3, 3) = G^T du G per channel pair, du (36, oc, ic): the weight gradient back
-// from the Winograd domain (G as in transform_weights: the points 0, -1, 1, 1/2, -2, infinity).
+// from the Winograd domain.
 void weights_from_winograd(const float* du, int64_t oc, int64_t ic, float* dw) {
-  static const float G[6][3] = {{1.f, 0.f, 0.f},
-                                {-1.f / 3, 1.f / 3, -1.f / 3},
-                                {1.f / 3, 1.f / 3, 1.f / 3},
-                                {-16.f / 15, -8.f / 15, -4.f / 15},
-                                {1.f / 15, -2.f / 15, 4.f / 15},
-                                {0.f, 0.f, 1.f}};
+  const auto& G = kWinogradG;
   at::parallel_for(0, oc, 1, [&](int64_t o0, int64_t o1) {
     for (int64_t o = o0; o < o1; ++o) {
       for (int64_t i = 0; i < ic; ++i) {
@@ -120,10 +115,6 @@ torch::Tensor backward_data(const torch::Tensor& dy, const torch::Tensor& weight
   run(*k, s, dy.data_ptr<float>(), u.data_ptr<float>(), nullptr, nullptr, false, dx.data_ptr<float>());
   return dx;
 }
-
-}  // namespace torchfit::kernels::winograd
-
-namespace torchfit::kernels::winograd {
 
 std::pair<torch::Tensor, torch::Tensor> backward_weights(const torch::Tensor& x, const torch::Tensor& dy, int64_t ic,
                                                          int64_t oc, int64_t pad_top, int64_t pad_left) {

@@ -351,16 +351,10 @@ void weight_gradient_tiles(const WinogradShape& s, const float* x, const float* 
 }
 
 // U[ob][pos][i][lane] = (G g G^T)[pos] of the kernel g from input channel i to output
-// channel ob * kLanes + lane, for output blocks [ob0, ob1). G's rows: the interpolation at
-// 0, -1, 1, 1/2, -2 and infinity, as B^T and A^T above: (1, 0, 0), (-1/3, 1/3, -1/3),
-// (1/3, 1/3, 1/3), (-16/15, -8/15, -4/15), (1/15, -2/15, 4/15), (0, 0, 1).
+// channel ob * kLanes + lane, for output blocks [ob0, ob1); G is kWinogradG (winograd_table.h),
+// the same interpolation points as B^T and A^T above.
 void transform_weights(const float* w, int64_t out, int64_t in, bool flip, int64_t ob0, int64_t ob1, float* u) {
-  static const float G[6][3] = {{1.f, 0.f, 0.f},
-                                {-1.f / 3, 1.f / 3, -1.f / 3},
-                                {1.f / 3, 1.f / 3, 1.f / 3},
-                                {-16.f / 15, -8.f / 15, -4.f / 15},
-                                {1.f / 15, -2.f / 15, 4.f / 15},
-                                {0.f, 0.f, 1.f}};
+  const auto& G = kWinogradG;
   for (int64_t ob = ob0; ob < ob1; ++ob) {
     for (int64_t i = 0; i < in; ++i) {
       Vec g[9];  // the 3x3 kernel, one lane per output channel

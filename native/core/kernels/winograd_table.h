@@ -18,6 +18,16 @@ struct WinogradShape {
 // Tiles are processed this many at a time (the GEMM's row count per weight load).
 constexpr int kChunk = 32;
 
+// G, the weight transform of F(4x4, 3x3) with the interpolation points 0, -1, 1, 1/2, -2 and
+// infinity (winograd_impl.h says why these): U = G g G^T, and the weight gradient's way back
+// is dg = G^T dU G.
+inline constexpr float kWinogradG[6][3] = {{1.f, 0.f, 0.f},
+                                           {-1.f / 3, 1.f / 3, -1.f / 3},
+                                           {1.f / 3, 1.f / 3, 1.f / 3},
+                                           {-16.f / 15, -8.f / 15, -4.f / 15},
+                                           {1.f / 15, -2.f / 15, 4.f / 15},
+                                           {0.f, 0.f, 1.f}};
+
 struct WinogradTable {
   const char* isa;
   int64_t lanes;
