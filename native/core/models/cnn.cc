@@ -7,7 +7,6 @@
 #include "core/kernels/conv1ch.h"
 #include "core/kernels/conv_blocked.h"
 #include "core/kernels/narrow_linear.h"
-#include "core/kernels/activation_bn_pool.h"
 
 namespace torchfit {
 Cnn::Cnn(const ModelConfig& config, at::Generator& gen) : Classifier(config) {
@@ -31,16 +30,9 @@ Cnn::Cnn(const ModelConfig& config, at::Generator& gen) : Classifier(config) {
 
 namespace {
 
-// Sigmoid -> BatchNorm -> MaxPool(2) on a conv's output: fused (core/kernels), or
-// libtorch's ops in the notebook's order.
+// Sigmoid -> BatchNorm -> MaxPool(2) on a conv's output, the notebook's block.
 torch::Tensor sigmoid_bn_pool(const torch::Tensor& z, KerasBatchNorm& bn, bool fused) {
-  namespace F = torch::nn::functional;
-  if (fused && kernels::activation_bn_pool_applies(z, bn->weight)) {
-    bn->count_batch();
-    return kernels::activation_bn_pool(z, kernels::PoolActivation::sigmoid, bn->weight, bn->bias, bn->running_mean,
-                                       bn->running_var, bn->is_training(), bn->momentum(), kKerasBnEpsilon);
-  }
-  return F::max_pool2d(bn(torch::sigmoid(z)), F::MaxPool2dFuncOptions(2));
+  return activation_bn_pool2x2(z, kernels::PoolActivation::sigmoid, *bn, fused);
 }
 
 // conv2 (32 -> 64, 3x3 valid) on the convolution engine (the fused sigmoid/BatchNorm/pool

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 
+#include "core/kernels/activation_bn_pool.h"
 #include "core/models/classifier.h"
 
 namespace torchfit {
@@ -13,6 +14,17 @@ KerasBatchNormImpl::KerasBatchNormImpl(int64_t features, double momentum, double
   running_mean = register_buffer("running_mean", torch::zeros({features}));
   running_var = register_buffer("running_var", torch::ones({features}));
   num_batches_tracked = register_buffer("num_batches_tracked", torch::zeros({}, torch::kInt64));
+}
+
+torch::Tensor activation_bn_pool2x2(const torch::Tensor& z, kernels::PoolActivation act, KerasBatchNormImpl& bn,
+                                    bool fused) {
+  if (fused && kernels::activation_bn_pool_applies(z, bn.weight)) {
+    bn.count_batch();
+    return kernels::activation_bn_pool(z, act, bn.weight, bn.bias, bn.running_mean, bn.running_var, bn.is_training(),
+                                       bn.momentum(), bn.epsilon());
+  }
+  const auto a = act == kernels::PoolActivation::relu ? torch::relu(z) : torch::sigmoid(z);
+  return torch::max_pool2d(bn.forward(a), {2, 2}, {2, 2});
 }
 
 void KerasBatchNormImpl::count_batch() {

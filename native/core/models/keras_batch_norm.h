@@ -5,6 +5,8 @@
 #include <string>
 #include <torch/nn/module.h>
 
+#include "core/kernels/kernel_table.h"
+
 namespace torchfit {
 
 class KerasBatchNormImpl : public torch::nn::Module {
@@ -27,6 +29,12 @@ class KerasBatchNormImpl : public torch::nn::Module {
   double momentum_, epsilon_;
 };
 TORCH_MODULE(KerasBatchNorm);
+
+// act(z) -> bn -> MaxPool(2): the CNN's block after its conv (sigmoid) and its ReLU twin in
+// layers models. With `fused`, one kernel where the shapes allow (kernels/activation_bn_pool.h),
+// otherwise libtorch's ops in that order; the one place models make this choice.
+torch::Tensor activation_bn_pool2x2(const torch::Tensor& z, kernels::PoolActivation act, KerasBatchNormImpl& bn,
+                                    bool fused);
 
 // Sets every KerasBatchNorm under `root` to `momentum` (PyTorch's terms): the presets' batchNormMomentum.
 void set_batch_norm_momentum(torch::nn::Module& root, double momentum);

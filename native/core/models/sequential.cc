@@ -8,7 +8,6 @@
 #include "core/kernels/conv1ch.h"
 #include "core/kernels/conv_blocked.h"
 #include "core/kernels/narrow_linear.h"
-#include "core/kernels/activation_bn_pool.h"
 #include "core/models/resnet.h"
 
 namespace torchfit {
@@ -132,19 +131,6 @@ bool is_pool2x2(const LayerConfig& c) {
          c.padding == Padding::Valid;
 }
 
-// Sigmoid or ReLU -> BatchNorm -> MaxPool(2) on a conv's output, fused or as libtorch's ops
-// (the CNN's blocks, and the same with ReLU).
-torch::Tensor activation_bn_pool(const torch::Tensor& z, kernels::PoolActivation act, KerasBatchNormImpl& bn,
-                                 bool fused) {
-  if (fused && kernels::activation_bn_pool_applies(z, bn.weight)) {
-    bn.count_batch();
-    return kernels::activation_bn_pool(z, act, bn.weight, bn.bias, bn.running_mean, bn.running_var, bn.is_training(),
-                                       bn.momentum(), bn.epsilon());
-  }
-  const auto a = act == kernels::PoolActivation::relu ? torch::relu(z) : torch::sigmoid(z);
-  return torch::max_pool2d(bn.forward(a), {2, 2}, {2, 2});
-}
-
 struct Pass {
   bool fused;
   bool training;
@@ -178,7 +164,7 @@ torch::Tensor run(const std::vector<LayerConfig>& configs, const torch::nn::Modu
             x = kernels::cnn_stem(x, k.weight, k.bias, pad, bn.weight, bn.bias, bn.running_mean, bn.running_var,
                                   bn.is_training(), bn.momentum(), bn.epsilon());
           } else {
-            x = activation_bn_pool(convolve(c, k, x, pass.fused), act, bn, pass.fused);
+            x = activation_bn_pool2x2(convolve(c, k, x, pass.fused), act, bn, pass.fused);
           }
           i += 2;
           break;
